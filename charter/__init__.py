@@ -1,0 +1,97 @@
+"""PROMISE Charter: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import CONFIGS, INSTANCE_DIR, ProductionConfig, normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _configure(app: Flask, config_name: str | None, overrides: dict | None) -> None:
+    name = config_name or os.environ.get("CHARTER_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"Unknown configuration {name!r}; choose one of {sorted(CONFIGS)}")
+    config_cls = CONFIGS[name]
+    if config_cls is ProductionConfig:
+        ProductionConfig.validate()
+    app.config.from_object(config_cls)
+    if config_cls is ProductionConfig:
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+    if overrides:
+        app.config.update(overrides)
+    app.config["CONFIG_NAME"] = name
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", 15)  # seconds: sqlite3's busy timeout
+        connect_args.setdefault("check_same_thread", False)
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, a busy timeout and foreign keys on every SQLite connection."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _configure(app, config_name, overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+    from charter import cli, errors, views_support
+    from charter.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=views_support.select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    views_support.init_login(login_manager)
+
+    from charter.admin import bp as admin_bp
+    from charter.auth import bp as auth_bp
+    from charter.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    views_support.init_templates(app)
+    views_support.init_request_hooks(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,81 @@
+"""`flask charter …` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from charter import audit, demo, mail
+from charter.extensions import db
+from charter.models import User
+
+charter_cli = AppGroup("charter", help="PROMISE Charter commands.")
+
+
+@charter_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+def demo_command(if_empty: bool) -> None:
+    """Load the demo data (five sites, domains, charters, organisations, users)."""
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("The database already has data; demo data not loaded.")
+            return
+        raise click.ClickException(
+            "The database already has data. The demo loads only into an empty database "
+            "(run `flask db downgrade base && flask db upgrade` to empty it)."
+        )
+    counts = demo.load_demo()
+    db.session.commit()
+    click.echo(
+        "Demo data loaded: "
+        + ", ".join(f"{n} {what}" for what, n in counts.items())
+        + f". Every demo account's password is {demo.DEMO_PASSWORD!r}; "
+        "the admin is admin@example.org."
+    )
+
+
+@charter_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", "full_name", prompt="Full name")
+@click.password_option(confirmation_prompt=True)
+def create_admin(email: str, full_name: str, password: str) -> None:
+    """Create an administrator, or make an existing user one."""
+    from charter.auth.forms import PASSWORD_MIN
+
+    email = User.normalise_email(email)
+    if "@" not in email:
+        raise click.BadParameter("That is not an email address.", param_hint="--email")
+    if len(password) < PASSWORD_MIN:
+        raise click.BadParameter(f"Use at least {PASSWORD_MIN} characters.",
+                                 param_hint="--password")
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, full_name=full_name.strip() or email, is_admin=True)
+        user.set_password(password)
+        db.session.add(user)
+        audit.record(None, "user.created_admin", user)
+        click.echo(f"Created administrator {email}.")
+    else:
+        changes = {"is_admin": [user.is_admin, True]}
+        user.is_admin = True
+        user.set_password(password)
+        user.auth_epoch += 1
+        audit.record(None, "user.made_admin", user, changes)
+        click.echo(f"{email} is now an administrator; the password was updated.")
+    db.session.commit()
+
+
+@charter_cli.command("send-mail")
+def send_mail() -> None:
+    """Deliver queued outbox messages over SMTP (run it every few minutes from cron)."""
+    if not mail.mail_configured():
+        click.echo("MAIL_SERVER is not set: messages stay held in the outbox for admins to read.")
+        return
+    sent, failed = mail.deliver()
+    click.echo(f"Sent {sent}, failed {failed}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(charter_cli)

@@ -1,0 +1,90 @@
+"""Error pages that explain what happened and leak nothing of the inside."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from charter.extensions import db
+from charter.permissions import PermissionDenied
+
+MESSAGES = {
+    400: (_l("Bad request"),
+          _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have permission to see or do this.")),
+    404: (_l("Page not found"),
+          _l("There is nothing at this address. It may have moved, or the link may be "
+             "mistyped.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Someone else changed this"),
+          _l("The record changed while you were working on it. Nothing was saved; reload it "
+             "and apply your change again.")),
+    413: (_l("Too large"),
+          _l("What you sent is larger than this service accepts. Nothing was saved.")),
+    429: (_l("Too many attempts"),
+          _l("You have tried this too many times in a short while. Please wait a minute and "
+             "try again.")),
+    500: (_l("Something went wrong"),
+          _l("An error on our side stopped this page. It has been logged; please try again "
+             "later.")),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    title, default = MESSAGES.get(status, MESSAGES[500])
+    try:
+        html = render_template(
+            "errors/error.html", status=status, title=title, message=message or default
+        )
+    except Exception:  # the error page itself failed: answer in plain text
+        current_app.logger.exception("error page for %s failed to render", status)
+        return f"{title}\n\n{message or default}\n", status, {"Content-Type": "text/plain"}
+    return html, status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(
+            400,
+            _l(
+                "This form had expired or did not come from this site, so nothing was saved. "
+                "Go back, reload the page and send it again."
+            ),
+        )
+
+    @app.errorhandler(PermissionDenied)
+    def _denied(exc):
+        return render_error(403, str(exc) or None)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        db.session.rollback()
+        return render_error(409)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        if status == 429:
+            return render_error(429, _l(
+                "Too many attempts from your connection. Please wait a minute before trying "
+                "again."
+            ))
+        if request.path.startswith("/api/"):
+            title, default = MESSAGES.get(status, (exc.name, exc.description))
+            error = {"status": status, "title": str(title), "message": str(default)}
+            return {"error": error}, status
+        if status in MESSAGES:
+            return render_error(status)
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if app.testing and not app.config.get("RENDER_500_IN_TESTS"):
+            raise exc
+        return render_error(500)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from charter.extensions import db
+from charter.main import bp, services
+from charter.models import ChangeDomain
+
+
+@bp.route("/")
+def index():
+    counts = services.site_counts()
+    totals = {
+        "signatories": sum(c.signatories for c in counts),
+        "supporters": sum(c.supporters for c in counts),
+        "sites": len(counts),
+    }
+    domains = db.session.scalars(
+        db.select(ChangeDomain).where(ChangeDomain.is_active).order_by(ChangeDomain.position)
+    ).all()
+    return render_template("main/index.html", counts=counts, totals=totals, domains=domains)
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    memberships = sorted(current_user.memberships, key=lambda m: m.organisation.name.casefold())
+    sites = sorted((r.site for r in current_user.coordinator_roles), key=lambda s: s.name)
+    return render_template("main/dashboard.html", memberships=memberships, sites=sites)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means unhealthy
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}

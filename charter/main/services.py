@@ -1,0 +1,62 @@
+"""Figures for the home page and the signed-in dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, select
+
+from charter.extensions import db
+from charter.models import (
+    Organisation,
+    OrganisationStatus,
+    Signature,
+    SignatureWithdrawal,
+    Site,
+    Tier,
+)
+
+
+@dataclass
+class SiteCounts:
+    site: Site
+    signatories: int = 0
+    supporters: int = 0
+    pending: int = 0
+    by_tier: dict = field(default_factory=dict)
+
+
+def current_signature_exists():
+    """SQL: the organisation holds a signature that has not been withdrawn."""
+    return exists().where(
+        and_(
+            Signature.organisation_id == Organisation.id,
+            ~exists().where(SignatureWithdrawal.signature_id == Signature.id),
+        )
+    )
+
+
+def site_counts() -> list[SiteCounts]:
+    """Signatories, supporters and pending applications per site, in two queries."""
+    sites = db.session.scalars(select(Site).order_by(Site.created_at, Site.id)).all()
+    by_site = {s.id: SiteCounts(site=s) for s in sites}
+    signed = current_signature_exists()
+    rows = db.session.execute(
+        select(Organisation.site_id, Organisation.tier, Organisation.status, func.count())
+        .where(
+            (Organisation.status == OrganisationStatus.PENDING)
+            | ((Organisation.status == OrganisationStatus.ACTIVE) & signed)
+        )
+        .group_by(Organisation.site_id, Organisation.tier, Organisation.status)
+    ).all()
+    for site_id, tier, status, count in rows:
+        counts = by_site.get(site_id)
+        if counts is None:
+            continue
+        if status == OrganisationStatus.PENDING:
+            counts.pending += count
+        elif tier == Tier.SIGNATORY:
+            counts.signatories += count
+        else:
+            counts.supporters += count
+    return list(by_site.values())

@@ -1,0 +1,41 @@
+"""All models, importable from one place (Alembic's autogenerate sees them all here)."""
+
+from charter.models.audit import AuditEvent
+from charter.models.base import Base
+from charter.models.charter import CharterVersion, Signature, SignatureWithdrawal
+from charter.models.domain import ChangeDomain
+from charter.models.enums import (
+    CharterStatus,
+    MemberRole,
+    OrganisationStatus,
+    OutboxStatus,
+    Sector,
+    Tier,
+)
+from charter.models.organisation import Membership, Organisation, fold_name
+from charter.models.outbox import OutboxMessage
+from charter.models.site import Site, SiteCoordinator
+from charter.models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ChangeDomain",
+    "CharterStatus",
+    "CharterVersion",
+    "MemberRole",
+    "Membership",
+    "Organisation",
+    "OrganisationStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Sector",
+    "Signature",
+    "SignatureWithdrawal",
+    "Site",
+    "SiteCoordinator",
+    "Tier",
+    "User",
+    "fold_name",
+]
+from charter.models import guards  # noqa: E402,F401  (registers the immutability listeners)

@@ -1,0 +1,81 @@
+"""Enumerations used in models, forms and templates, with their translatable labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class LabelledEnum(StrEnum):
+    @property
+    def label(self) -> str:
+        return str(_LABELS[self])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class Sector(LabelledEnum):
+    STATUTORY = "statutory"
+    THIRD_SECTOR = "third_sector"
+    COMMISSIONER = "commissioner"
+    INDEPENDENT_PROVIDER = "independent_provider"
+    ACADEMIC = "academic"
+    LIVED_EXPERIENCE = "lived_experience"
+
+
+class Tier(LabelledEnum):
+    SIGNATORY = "signatory"
+    SUPPORTER = "supporter"
+
+
+class OrganisationStatus(LabelledEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class MemberRole(LabelledEnum):
+    LEAD = "lead"
+    EDITOR = "editor"
+
+
+class CharterStatus(LabelledEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    SUPERSEDED = "superseded"
+
+
+class OutboxStatus(LabelledEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    HELD = "held"
+
+
+_LABELS = {
+    Sector.STATUTORY: _l("Statutory"),
+    Sector.THIRD_SECTOR: _l("Third sector"),
+    Sector.COMMISSIONER: _l("Commissioner"),
+    Sector.INDEPENDENT_PROVIDER: _l("Independent provider"),
+    Sector.ACADEMIC: _l("Academic"),
+    Sector.LIVED_EXPERIENCE: _l("Lived-experience group"),
+    Tier.SIGNATORY: _l("Signatory"),
+    Tier.SUPPORTER: _l("Supporter"),
+    OrganisationStatus.PENDING: _l("Pending approval"),
+    OrganisationStatus.ACTIVE: _l("Active"),
+    OrganisationStatus.DECLINED: _l("Declined"),
+    OrganisationStatus.WITHDRAWN: _l("Withdrawn"),
+    MemberRole.LEAD: _l("Lead"),
+    MemberRole.EDITOR: _l("Editor"),
+    CharterStatus.DRAFT: _l("Draft"),
+    CharterStatus.OPEN: _l("Open for signature"),
+    CharterStatus.SUPERSEDED: _l("Superseded"),
+    OutboxStatus.QUEUED: _l("Queued"),
+    OutboxStatus.SENT: _l("Sent"),
+    OutboxStatus.FAILED: _l("Failed"),
+    OutboxStatus.HELD: _l("Held (no mail server)"),
+}

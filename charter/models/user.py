@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from charter.models.base import Base, TimestampMixin
+
+if TYPE_CHECKING:
+    from charter.models.organisation import Membership
+    from charter.models.site import SiteCoordinator
+
+# A hash to check against when the email is unknown, so that a wrong email and a
+# wrong password take the same time to answer.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class User(UserMixin, TimestampMixin, Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    job_title: Mapped[str] = mapped_column(String(120), default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes: signs out every other session and
+    # invalidates outstanding reset links.
+    auth_epoch: Mapped[int] = mapped_column(default=0)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    coordinator_roles: Mapped[list[SiteCoordinator]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @staticmethod
+    def normalise_email(email: str) -> str:
+        return (email or "").strip().lower()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def spend_equal_time(password: str) -> None:
+        check_password_hash(_DUMMY_HASH, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return bool(self.active)
+
+    def get_id(self) -> str:  # Flask-Login: a password change ends other sessions
+        return f"{self.id}:{self.auth_epoch}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"

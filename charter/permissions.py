@@ -1,0 +1,103 @@
+"""Every "may this user …" question, answered in one place.
+
+Views call these to decide what to show and whether to answer 403/404; services call
+them again before they change anything, so a rule cannot be skipped by a new route.
+`user` may be Flask-Login's anonymous user or None (the public).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charter.models import MemberRole, Organisation, OrganisationStatus, Site
+
+
+class PermissionDenied(Exception):  # noqa: N818 - reads better at call sites
+    """Raised by services when the actor may not do what was asked."""
+
+
+def require(allowed: bool, message: str = "You do not have permission to do that.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def is_authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_admin(user: Any) -> bool:
+    return is_authenticated(user) and bool(user.is_admin)
+
+
+def _site_id(site: Site | int) -> int:
+    return site if isinstance(site, int) else site.id
+
+
+def coordinated_site_ids(user: Any) -> set[int]:
+    if not is_authenticated(user):
+        return set()
+    return {role.site_id for role in user.coordinator_roles}
+
+
+def is_coordinator(user: Any, site: Site | int) -> bool:
+    return _site_id(site) in coordinated_site_ids(user)
+
+
+def is_coordinator_anywhere(user: Any) -> bool:
+    return bool(coordinated_site_ids(user))
+
+
+def can_manage_site(user: Any, site: Site | int) -> bool:
+    """Coordinators of the site, and admins everywhere."""
+    return is_admin(user) or is_coordinator(user, site)
+
+
+def membership_role(user: Any, organisation: Organisation | int) -> MemberRole | None:
+    if not is_authenticated(user):
+        return None
+    org_id = organisation if isinstance(organisation, int) else organisation.id
+    for membership in user.memberships:
+        if membership.organisation_id == org_id:
+            return membership.role
+    return None
+
+
+def is_member(user: Any, organisation: Organisation | int) -> bool:
+    return membership_role(user, organisation) is not None
+
+
+def is_lead(user: Any, organisation: Organisation | int) -> bool:
+    return membership_role(user, organisation) == MemberRole.LEAD
+
+
+def can_view_organisation_private(user: Any, organisation: Organisation) -> bool:
+    """Members see their own organisation's drafts; coordinators see their site's."""
+    return is_member(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+def can_view_organisation(user: Any, organisation: Organisation) -> bool:
+    """Active and withdrawn organisations are public; pending and declined ones are not."""
+    if organisation.status in (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN):
+        return True
+    return can_view_organisation_private(user, organisation)
+
+
+def can_view_outbox(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_view_site_audit(user: Any, site: Site | int) -> bool:
+    return can_manage_site(user, site)
+
+
+def can_view_all_audit(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_manage_users(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_use_dashboard(user: Any) -> bool:
+    """Anyone signed in has a dashboard listing what they may act on."""
+    return is_authenticated(user)
