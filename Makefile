@@ -35,7 +35,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tests.benchmarks
 
 # Rewrite constraints.txt from what is installed (after changing a pin in pyproject.toml).
 lock: $(STAMP)
