@@ -85,9 +85,15 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from charter.admin import bp as admin_bp
     from charter.auth import bp as auth_bp
     from charter.main import bp as main_bp
+    from charter.organisations import bp as organisations_bp
+    from charter.signing import bp as signing_bp
+    from charter.sites import bp as sites_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(sites_bp)
+    app.register_blueprint(organisations_bp)
+    app.register_blueprint(signing_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     views_support.init_templates(app)

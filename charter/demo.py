@@ -7,7 +7,6 @@ DEMO_PASSWORD (documented in README).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from charter.models import (
     User,
 )
 from charter.models.charter import new_verification_code, sha256_text
+from charter.slugs import slugify
 
 DEMO_PASSWORD = "promise-demo"  # noqa: S105 - documented demo password
 CONTENT = Path(__file__).parent / "demo_content"
@@ -143,14 +143,6 @@ LEAD_NAMES = [
     "Jana Nováková", "Petr Dvořák", "Zuzana Šťastná", "Thandiwe Mokoena", "Pieter van der Merwe",
     "Ayesha Adams",
 ]
-
-
-def slugify(value: str) -> str:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", value)
-    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:100] or "organisation"
 
 
 def charter_text(site: Site) -> str:

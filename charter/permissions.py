@@ -101,3 +101,61 @@ def can_manage_users(user: Any) -> bool:
 def can_use_dashboard(user: Any) -> bool:
     """Anyone signed in has a dashboard listing what they may act on."""
     return is_authenticated(user)
+
+
+# --- joining, approval and charters (sites) -----------------------------------------
+
+def can_review_applications(user: Any, site: Site | int) -> bool:
+    """Approve or decline organisations that applied to join a site."""
+    return can_manage_site(user, site)
+
+
+def can_invite_organisation(user: Any, site: Site | int) -> bool:
+    """Invite someone to bring a new (already approved) organisation to a site."""
+    return can_manage_site(user, site)
+
+
+def can_manage_charter(user: Any, site: Site | int) -> bool:
+    """Write, preview and open charter versions of a site."""
+    return can_manage_site(user, site)
+
+
+def can_view_charter_version(user: Any, version) -> bool:
+    """Open and superseded versions are public; drafts are for the site's coordinators."""
+    from charter.models import CharterStatus
+
+    if version.status != CharterStatus.DRAFT:
+        return True
+    return can_manage_charter(user, version.site_id)
+
+
+# --- signing ------------------------------------------------------------------------
+
+def can_sign(user: Any, organisation: Organisation) -> bool:
+    """Only a lead of an approved (active) organisation signs for it."""
+    return organisation.status == OrganisationStatus.ACTIVE and is_lead(user, organisation)
+
+
+def can_withdraw_signature(user: Any, signature) -> bool:
+    """The organisation's lead, or a coordinator of its site (and admins)."""
+    organisation = signature.organisation
+    return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+# --- members ------------------------------------------------------------------------
+
+def can_view_members(user: Any, organisation: Organisation) -> bool:
+    return is_member(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+def can_manage_members(user: Any, organisation: Organisation) -> bool:
+    """Invite, remove and change the role of members: leads, and the site's coordinators
+    (who step in when a lead has left without handing over)."""
+    if organisation.status not in (OrganisationStatus.ACTIVE, OrganisationStatus.PENDING):
+        return can_manage_site(user, organisation.site_id)
+    return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+def can_view_organisation_history(user: Any, organisation: Organisation) -> bool:
+    """The audit history of an organisation: its leads and its site's coordinators."""
+    return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)

@@ -1,49 +1,18 @@
 """Who may reach which route: the table behind tests/test_access.py.
 
-Every rule in the app's url_map needs an entry here, for every method it answers.
-A route added without one fails the suite, and so does a route whose permission
-check is missing (a role that should be refused would get 200).
-
-An expectation is a status or a set of statuses, per role. For the public, 302 means
-"sent to the sign-in page".
+Every rule in the app's url_map needs an entry, for every method it answers: here for
+the foundation's routes, and in tests/access_<feature>.py for each feature (each of those
+modules defines its own ACCESS dict, merged below). A route added without an entry fails
+the suite, and so does a route whose permission check is missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+from pathlib import Path
 
-from tests.conftest import ROLES
-
-SIGNED_IN = [r for r in ROLES if r != "public"]
-ORG_MEMBERS = ["editor", "lead"]
-ORG_LEADS = ["lead"]
-SITE_MANAGERS = ["coordinator", "admin"]
-FORM_OUTCOMES = {200, 302, 400}  # shown, done and redirected, or refused for bad input
-
-
-@dataclass
-class Route:
-    url: Callable
-    expect: dict[str, int | set[int]]
-    data: Callable | None = None
-    setup: Callable | None = field(default=None)
-
-
-def everyone(status: int | set[int] = 200) -> dict:
-    return dict.fromkeys(ROLES, status)
-
-
-def signed_in(status: int | set[int] = 200) -> dict:
-    return {"public": 302, **dict.fromkeys(SIGNED_IN, status)}
-
-
-def only(allowed: list[str], ok: int | set[int] = 200, denied: int | set[int] = 403,
-         public: int | set[int] = 302) -> dict:
-    out = {"public": public}
-    for role in SIGNED_IN:
-        out[role] = ok if role in allowed else denied
-    return out
+from tests.access_rules import Route, everyone, only, signed_in
 
 
 def _reset_token(w):
@@ -58,7 +27,7 @@ def _outbox_message(w):
     return mail.queue("someone@example.org", "Hello", "Body", kind="test").id
 
 
-ACCESS: dict[tuple[str, str], Route] = {
+CORE_ACCESS: dict[tuple[str, str], Route] = {
     ("static", "GET"): Route(lambda w: "/static/css/charter.css", everyone(200)),
     ("main.index", "GET"): Route(lambda w: "/", everyone(200)),
     ("main.healthz", "GET"): Route(lambda w: "/healthz", everyone(200)),
@@ -82,3 +51,18 @@ ACCESS: dict[tuple[str, str], Route] = {
     ),
     ("admin.audit_log", "GET"): Route(lambda w: "/admin/audit", only(["admin"])),
 }
+
+
+def _merge() -> dict[tuple[str, str], Route]:
+    merged = dict(CORE_ACCESS)
+    folder = Path(__file__).parent
+    for info in pkgutil.iter_modules([str(folder)]):
+        if info.name.startswith("access_") and info.name != "access_rules":
+            module = importlib.import_module(f"tests.{info.name}")
+            overlap = set(module.ACCESS) & set(merged)
+            assert not overlap, f"{info.name} repeats entries: {sorted(overlap)}"
+            merged.update(module.ACCESS)
+    return merged
+
+
+ACCESS = _merge()

@@ -6,12 +6,15 @@ from charter.models.charter import CharterVersion, Signature, SignatureWithdrawa
 from charter.models.domain import ChangeDomain
 from charter.models.enums import (
     CharterStatus,
+    InvitationKind,
     MemberRole,
     OrganisationStatus,
     OutboxStatus,
     Sector,
+    SignatureState,
     Tier,
 )
+from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.site import Site, SiteCoordinator
@@ -23,6 +26,8 @@ __all__ = [
     "ChangeDomain",
     "CharterStatus",
     "CharterVersion",
+    "Invitation",
+    "InvitationKind",
     "MemberRole",
     "Membership",
     "Organisation",
@@ -31,6 +36,7 @@ __all__ = [
     "OutboxStatus",
     "Sector",
     "Signature",
+    "SignatureState",
     "SignatureWithdrawal",
     "Site",
     "SiteCoordinator",

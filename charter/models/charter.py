@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from charter.models.base import Base, TimestampMixin, enum_column
+from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column
 from charter.models.enums import CharterStatus
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ def sha256_text(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-class CharterVersion(TimestampMixin, Base):
+class CharterVersion(VersionedMixin, TimestampMixin, Base):
     """The Markdown text of a site's charter at one time: draft → open → superseded."""
 
     __tablename__ = "charter_version"
@@ -42,6 +42,8 @@ class CharterVersion(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     body_markdown: Mapped[str] = mapped_column(Text)
     body_sha256: Mapped[str] = mapped_column(String(64))
+    # What changed from the previous version, in a sentence or two, for the history.
+    change_summary: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[CharterStatus] = mapped_column(
         enum_column(CharterStatus, "charter_status"), default=CharterStatus.DRAFT
     )

@@ -49,6 +49,19 @@ class CharterStatus(LabelledEnum):
     SUPERSEDED = "superseded"
 
 
+class InvitationKind(LabelledEnum):
+    ORGANISATION = "organisation"
+    MEMBER = "member"
+
+
+class SignatureState(LabelledEnum):
+    """What /verify/<code> says of a signature (not stored; derived)."""
+
+    VALID = "valid"
+    WITHDRAWN = "withdrawn"
+    UNKNOWN = "unknown"
+
+
 class OutboxStatus(LabelledEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -74,6 +87,11 @@ _LABELS = {
     CharterStatus.DRAFT: _l("Draft"),
     CharterStatus.OPEN: _l("Open for signature"),
     CharterStatus.SUPERSEDED: _l("Superseded"),
+    InvitationKind.ORGANISATION: _l("New organisation"),
+    InvitationKind.MEMBER: _l("Member"),
+    SignatureState.VALID: _l("Valid"),
+    SignatureState.WITHDRAWN: _l("Withdrawn"),
+    SignatureState.UNKNOWN: _l("Unknown"),
     OutboxStatus.QUEUED: _l("Queued"),
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.FAILED: _l("Failed"),
