@@ -24,6 +24,7 @@ from charter.models import (
     OrganisationStatus,
     Sector,
     Signature,
+    SignatureWithdrawal,
     Site,
     SiteCoordinator,
     Tier,
@@ -224,15 +225,94 @@ def load_demo(now: datetime | None = None) -> dict[str, int]:
         db.session.flush()
         if status == OrganisationStatus.ACTIVE:
             version = versions[site_slug]
-            signed_at = opened + timedelta(days=10 + index * 5)
-            db.session.add(Signature(
-                organisation=org, charter_version=version, signer=lead,
-                signer_name=lead.full_name, signer_job_title=lead.job_title,
-                authority_statement=f"I have the authority to sign on behalf of {org.name}",
-                signed_at=signed_at, text_sha256=version.body_sha256,
-                verification_code=new_verification_code(),
-            ))
+            co_signatory = CO_SIGNATORIES.get(short)
+            db.session.add(_signature(org, version, lead, opened + timedelta(days=10 + index * 5),
+                                      co_signatory))
         organisations.append(org)
     db.session.flush()
+    by_short = {row[5]: org for row, org in zip(ORGANISATIONS, organisations, strict=True)}
+    _withdrawn_signature(by_short["nhpeer"], now)
+    _cambridge_version_two(sites["cambridge"], versions["cambridge"], by_short, admin, now)
+    _open_invitation(sites["cambridge"], now)
     audit.record(None, "demo.loaded", sites["cambridge"], {"organisations": len(organisations)})
     return {"sites": len(sites), "domains": len(DOMAINS), "organisations": len(organisations)}
+
+
+# Signatures made with a co-signatory with lived experience.
+CO_SIGNATORIES = {
+    "fomh": ("Sam Reid", "Peer support worker and expert by experience"),
+    "mindfens": ("Laila Haddad", "Chair, service user forum"),
+    "cdz8": ("Tereza Malá", "Peer consultant"),
+    "valkenberg": ("Sipho Ndlovu", "Family and carer representative"),
+}
+
+# Cambridge organisations that have re-affirmed version 2 (the others are still on version 1).
+REAFFIRMED_V2 = ["fomh", "police", "mindfens", "voices"]
+
+
+def _signature(org, version, lead, signed_at, co_signatory=None) -> Signature:
+    return Signature(
+        organisation=org, charter_version=version, signer=lead,
+        signer_name=lead.full_name, signer_job_title=lead.job_title,
+        authority_statement=f"I have the authority to sign on behalf of {org.name}",
+        co_signatory_name=co_signatory[0] if co_signatory else None,
+        co_signatory_role=co_signatory[1] if co_signatory else None,
+        signed_at=signed_at, text_sha256=version.body_sha256,
+        verification_code=new_verification_code(),
+    )
+
+
+def _lead_of(org) -> User:
+    return next(m.user for m in org.memberships if m.role == MemberRole.LEAD)
+
+
+def _withdrawn_signature(org, now) -> None:
+    """One organisation withdrew: its signature stays on record, it leaves the register."""
+    signature = db.session.scalar(select(Signature).where(Signature.organisation_id == org.id))
+    lead = _lead_of(org)
+    db.session.add(SignatureWithdrawal(
+        signature=signature, withdrawn_by=lead, withdrawn_at=now - timedelta(days=60),
+        reason="The collective has merged into the Connecticut Peer Alliance, which will apply "
+               "in its own name.",
+    ))
+    org.status = OrganisationStatus.WITHDRAWN
+    db.session.flush()
+    audit.record(lead, "signature.withdrawn", signature, {"reason": [None, "merged"]},
+                 organisation_id=org.id)
+
+
+def _cambridge_version_two(site, v1, by_short, admin, now) -> None:
+    """Cambridge opened version 2 ninety days ago; some signatories have re-affirmed it."""
+    body = (CONTENT / "cambridge_charter_v2.md").read_text(encoding="utf-8")
+    opened = now - timedelta(days=90)
+    v1.status = CharterStatus.SUPERSEDED
+    v1.superseded_at = opened
+    db.session.flush()
+    v2 = CharterVersion(
+        site=site, number=2, title="The Cambridge PROMISE Charter", body_markdown=body,
+        body_sha256=sha256_text(body), status=CharterStatus.OPEN, opened_at=opened,
+        created_by=admin,
+        change_summary="Post-incident reviews within 72 hours, shared with the person; quarterly "
+                       "publication of restrictive practice figures; a lived-experience reflection "
+                       "in every report.",
+    )
+    db.session.add(v2)
+    db.session.flush()
+    for days, short in enumerate(REAFFIRMED_V2, start=1):
+        org = by_short[short]
+        db.session.add(_signature(org, v2, _lead_of(org), opened + timedelta(days=days * 6),
+                                  CO_SIGNATORIES.get(short)))
+    db.session.flush()
+
+
+def _open_invitation(site, now) -> None:
+    from charter.models import Invitation, InvitationKind
+
+    coordinator = db.session.scalar(
+        select(User).where(User.email == f"coordinator.{site.slug}@example.org"))
+    db.session.add(Invitation(
+        kind=InvitationKind.ORGANISATION, email="director@peterborough-housing.example.org",
+        site=site, role=MemberRole.LEAD, organisation_name="Peterborough Housing Partnership",
+        message="We would love housing to be part of the charter.", invited_by=coordinator,
+        expires_at=now + timedelta(days=10),
+    ))

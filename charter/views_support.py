@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -16,6 +16,8 @@ from charter.text import render_markdown
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI jobs and emails queued outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 

@@ -74,3 +74,27 @@ def test_create_admin_refuses_a_short_password(app):
     )
     assert result.exit_code != 0
     assert _count(User) == 0
+
+
+def test_demo_shows_the_signing_journey_at_once(app):
+    from charter.models import CharterStatus, OrganisationStatus, SignatureWithdrawal
+    from charter.signing.queries import signatories_query, signing_statuses
+
+    assert app.test_cli_runner().invoke(args=["charter", "demo"]).exit_code == 0
+    cambridge = db.session.scalar(select(Site).where(Site.slug == "cambridge"))
+    versions = db.session.scalars(select(CharterVersion).where(
+        CharterVersion.site_id == cambridge.id).order_by(CharterVersion.number)).all()
+    assert [v.status for v in versions] == [CharterStatus.SUPERSEDED, CharterStatus.OPEN]
+    assert versions[1].change_summary
+    orgs = db.session.scalars(signatories_query(site_id=cambridge.id)).all()
+    statuses = signing_statuses(orgs)
+    reaffirmed = [o for o in orgs if statuses[o.id].signed_open_version]
+    waiting = [o for o in orgs if statuses[o.id].needs_reaffirming]
+    assert reaffirmed and waiting
+    assert _count(SignatureWithdrawal) == 1
+    assert db.session.scalar(select(func.count()).select_from(Organisation).where(
+        Organisation.status == OrganisationStatus.PENDING)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Organisation).where(
+        Organisation.status == OrganisationStatus.WITHDRAWN)) == 1
+    sites_with_signatories = {o.site_id for o in db.session.scalars(signatories_query())}
+    assert len(sites_with_signatories) == 5

@@ -6,7 +6,8 @@ from sqlalchemy import text
 
 from charter.extensions import db
 from charter.main import bp, services
-from charter.models import ChangeDomain
+from charter.models import ChangeDomain, Site
+from charter.signing.queries import signing_statuses
 
 
 @bp.route("/")
@@ -27,8 +28,14 @@ def index():
 @login_required
 def dashboard():
     memberships = sorted(current_user.memberships, key=lambda m: m.organisation.name.casefold())
-    sites = sorted((r.site for r in current_user.coordinator_roles), key=lambda s: s.name)
-    return render_template("main/dashboard.html", memberships=memberships, sites=sites)
+    if current_user.is_admin:
+        sites = list(db.session.scalars(db.select(Site).order_by(Site.name)))
+    else:
+        sites = sorted((r.site for r in current_user.coordinator_roles), key=lambda s: s.name)
+    pending = services.pending_counts([s.id for s in sites])
+    statuses = signing_statuses([m.organisation for m in memberships])
+    return render_template("main/dashboard.html", memberships=memberships, sites=sites,
+                           pending=pending, statuses=statuses)
 
 
 @bp.route("/healthz")

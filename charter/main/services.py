@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 
 from charter.extensions import db
 from charter.models import (
     Organisation,
     OrganisationStatus,
-    Signature,
-    SignatureWithdrawal,
     Site,
     Tier,
 )
+from charter.signing.queries import has_current_signature
 
 
 @dataclass
@@ -26,21 +25,11 @@ class SiteCounts:
     by_tier: dict = field(default_factory=dict)
 
 
-def current_signature_exists():
-    """SQL: the organisation holds a signature that has not been withdrawn."""
-    return exists().where(
-        and_(
-            Signature.organisation_id == Organisation.id,
-            ~exists().where(SignatureWithdrawal.signature_id == Signature.id),
-        )
-    )
-
-
 def site_counts() -> list[SiteCounts]:
     """Signatories, supporters and pending applications per site, in two queries."""
     sites = db.session.scalars(select(Site).order_by(Site.created_at, Site.id)).all()
     by_site = {s.id: SiteCounts(site=s) for s in sites}
-    signed = current_signature_exists()
+    signed = has_current_signature()
     rows = db.session.execute(
         select(Organisation.site_id, Organisation.tier, Organisation.status, func.count())
         .where(
@@ -60,3 +49,16 @@ def site_counts() -> list[SiteCounts]:
         else:
             counts.supporters += count
     return list(by_site.values())
+
+
+def pending_counts(site_ids: list[int]) -> dict[int, int]:
+    """Applications waiting for a decision, per site."""
+    if not site_ids:
+        return {}
+    rows = db.session.execute(
+        select(Organisation.site_id, func.count())
+        .where(Organisation.site_id.in_(site_ids),
+               Organisation.status == OrganisationStatus.PENDING)
+        .group_by(Organisation.site_id)
+    ).all()
+    return dict(rows)

@@ -3,17 +3,25 @@
 from charter.models.audit import AuditEvent
 from charter.models.base import Base
 from charter.models.charter import CharterVersion, Signature, SignatureWithdrawal
+from charter.models.commitment import Commitment, Milestone, Partnership, ProgressUpdate
 from charter.models.domain import ChangeDomain
 from charter.models.enums import (
+    RAG,
+    Ambition,
     CharterStatus,
+    CommitmentStatus,
+    Completion,
+    Direction,
     InvitationKind,
     MemberRole,
     OrganisationStatus,
     OutboxStatus,
+    PartnershipStatus,
     Sector,
     SignatureState,
     Tier,
 )
+from charter.models.indicator import CommitmentIndicator, Indicator, Measurement
 from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
@@ -21,6 +29,19 @@ from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
 
 __all__ = [
+    "RAG",
+    "Ambition",
+    "Commitment",
+    "CommitmentIndicator",
+    "CommitmentStatus",
+    "Completion",
+    "Direction",
+    "Indicator",
+    "Measurement",
+    "Milestone",
+    "Partnership",
+    "PartnershipStatus",
+    "ProgressUpdate",
     "AuditEvent",
     "Base",
     "ChangeDomain",

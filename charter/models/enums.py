@@ -62,6 +62,47 @@ class SignatureState(LabelledEnum):
     UNKNOWN = "unknown"
 
 
+class CommitmentStatus(LabelledEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Ambition(LabelledEnum):
+    ESSENTIAL = "essential"
+    DESIRABLE = "desirable"
+    ASPIRATIONAL = "aspirational"
+    BREAKTHROUGH = "breakthrough"
+
+
+class Completion(LabelledEnum):
+    NOT_STARTED = "not_started"
+    LIMITED = "limited"
+    SUBSTANTIAL = "substantial"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class RAG(LabelledEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+
+
+class PartnershipStatus(LabelledEnum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class Direction(LabelledEnum):
+    """Which way an indicator should move."""
+
+    HIGHER_IS_BETTER = "higher"
+    LOWER_IS_BETTER = "lower"
+
+
 class OutboxStatus(LabelledEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -92,6 +133,27 @@ _LABELS = {
     SignatureState.VALID: _l("Valid"),
     SignatureState.WITHDRAWN: _l("Withdrawn"),
     SignatureState.UNKNOWN: _l("Unknown"),
+    CommitmentStatus.DRAFT: _l("Draft"),
+    CommitmentStatus.PUBLISHED: _l("Published"),
+    CommitmentStatus.RETIRED: _l("Retired"),
+    Ambition.ESSENTIAL: _l("Essential"),
+    Ambition.DESIRABLE: _l("Desirable"),
+    Ambition.ASPIRATIONAL: _l("Aspirational"),
+    Ambition.BREAKTHROUGH: _l("Breakthrough"),
+    Completion.NOT_STARTED: _l("Not started"),
+    Completion.LIMITED: _l("Limited"),
+    Completion.SUBSTANTIAL: _l("Substantial"),
+    Completion.COMPLETED: _l("Completed"),
+    Completion.WITHDRAWN: _l("Withdrawn"),
+    RAG.ON_TRACK: _l("On track"),
+    RAG.AT_RISK: _l("At risk"),
+    RAG.OFF_TRACK: _l("Off track"),
+    PartnershipStatus.INVITED: _l("Invited"),
+    PartnershipStatus.ACCEPTED: _l("Accepted"),
+    PartnershipStatus.DECLINED: _l("Declined"),
+    PartnershipStatus.ENDED: _l("Ended"),
+    Direction.HIGHER_IS_BETTER: _l("Higher is better"),
+    Direction.LOWER_IS_BETTER: _l("Lower is better"),
     OutboxStatus.QUEUED: _l("Queued"),
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.FAILED: _l("Failed"),

@@ -1,5 +1,295 @@
-"""Organisations: joining, approval, the public register, profiles, members, history."""
+"""Organisations: joining, approval, the public register, profiles and history."""
 
 from __future__ import annotations
 
-from charter.organisations import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from sqlalchemy import select
+
+from charter import permissions
+from charter.extensions import db
+from charter.lookups import organisation_or_404, site_or_404
+from charter.models import InvitationKind, Organisation, Sector, Site, Tier
+from charter.organisations import bp, invitations, services
+from charter.organisations.forms import (
+    DecisionForm,
+    DeclineForm,
+    InvitedJoinForm,
+    InvitedJoinSignedInForm,
+    InviteOrganisationForm,
+    JoinForm,
+    JoinSignedInForm,
+    SignatoryFilterForm,
+)
+from charter.pagination import paginate
+from charter.signing.queries import signatories_query, signatory_counts, signing_statuses
+
+REGISTER_PAGE_SIZE = 25
+
+
+def _all_sites() -> list[Site]:
+    return list(db.session.scalars(select(Site).order_by(Site.name)))
+
+
+def _details_from(form) -> services.OrganisationDetails:
+    return services.OrganisationDetails(
+        name=form.organisation_name.data,
+        sector=Sector(form.sector.data),
+        tier=Tier(form.tier.data),
+        website=form.website.data or None,
+        description=form.description.data or "",
+    )
+
+
+def _account_from(form) -> services.AccountDetails | None:
+    if not hasattr(form, "password"):
+        return None
+    return services.AccountDetails(
+        full_name=form.full_name.data, job_title=form.job_title.data,
+        email=form.email.data or "", password=form.password.data,
+    )
+
+
+def _attach_error(form, error: services.ServiceError) -> list[str]:
+    """Put a service's message beside its field; return messages with no field."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+        return []
+    return [error.message]
+
+
+# --- joining --------------------------------------------------------------------------
+
+@bp.route("/join", methods=["GET", "POST"])
+def join():
+    sites = _all_sites()
+    form_cls = JoinSignedInForm if current_user.is_authenticated else JoinForm
+    form = form_cls()
+    form.site.choices = [("", _("Choose a site"))] + [(s.slug, s.name) for s in sites]
+    if request.method == "GET" and request.args.get("site"):
+        form.site.data = request.args["site"]
+    extra_errors: list[str] = []
+    if form.validate_on_submit():
+        site = next(s for s in sites if s.slug == form.site.data)
+        try:
+            org, lead = services.apply_to_join(current_user, site, _details_from(form),
+                                               _account_from(form))
+        except services.ServiceError as error:
+            extra_errors = _attach_error(form, error)
+        else:
+            db.session.commit()
+            if not current_user.is_authenticated:
+                login_user(lead)
+            flash(_("Thank you. %(name)s has applied to join the %(site)s charter; the site's "
+                    "coordinators have been told and will reply by email.",
+                    name=org.name, site=site.name), "success")
+            return redirect(url_for("organisations.profile", slug=org.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("organisations/join.html", form=form, sites=sites,
+                           extra_errors=extra_errors), status
+
+
+@bp.route("/join/invited/<token>", methods=["GET", "POST"])
+def join_invited(token: str):
+    check = invitations.check(token, InvitationKind.ORGANISATION)
+    if check.problem:
+        status = 410 if check.problem in ("expired", "used", "revoked") else 400
+        return render_template("organisations/invitation_problem.html", message=check.message), status
+    invitation = check.invitation
+    signed_in = current_user.is_authenticated
+    if signed_in and current_user.email != invitation.email:
+        return render_template("organisations/invitation_wrong_account.html",
+                               invitation=invitation), 403
+    existing_account = None
+    if not signed_in:
+        existing_account = services.find_account(invitation.email)
+        if existing_account is not None:
+            return render_template("organisations/invitation_sign_in.html",
+                                   invitation=invitation, token=token)
+    form = InvitedJoinSignedInForm() if signed_in else InvitedJoinForm()
+    if not signed_in:
+        form.email.data = invitation.email
+    if request.method == "GET" and invitation.organisation_name:
+        form.organisation_name.data = invitation.organisation_name
+    extra_errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            org, lead = services.accept_organisation_invitation(
+                current_user, token, _details_from(form), _account_from(form))
+        except services.ServiceError as error:
+            extra_errors = _attach_error(form, error)
+        else:
+            db.session.commit()
+            if not signed_in:
+                login_user(lead)
+            flash(_("Welcome. %(name)s is now approved on the %(site)s charter: read the charter "
+                    "and sign it.", name=org.name, site=org.site.name), "success")
+            return redirect(url_for("signing.sign", slug=org.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("organisations/join_invited.html", form=form, invitation=invitation,
+                           token=token, extra_errors=extra_errors), status
+
+
+# --- coordinators: applications, decisions, invitations ------------------------------
+
+def _applications_page(site: Site, invite_form=None, decline_forms=None, status=200,
+                       extra_errors=None):
+    pending = services.pending_applications(site)
+    forms = decline_forms or {}
+    for org in pending:
+        forms.setdefault(org.id, DeclineForm(prefix=f"decline-{org.id}",
+                                             formdata=None, version=org.version))
+    return render_template(
+        "organisations/applications.html",
+        site=site,
+        pending=pending,
+        decline_forms=forms,
+        approve_form=DecisionForm(formdata=None),
+        invite_form=invite_form or InviteOrganisationForm(formdata=None),
+        invitations=services.open_organisation_invitations(site),
+        decided=services.recent_decisions(site),
+        extra_errors=extra_errors or [],
+    ), status
+
+
+@bp.route("/manage/sites/<slug>/applications")
+@login_required
+def applications(slug: str):
+    site = site_or_404(slug)
+    if not permissions.can_review_applications(current_user, site):
+        abort(403)
+    return _applications_page(site)
+
+
+@bp.route("/manage/sites/<slug>/invitations", methods=["POST"])
+@login_required
+def invite_organisation(slug: str):
+    site = site_or_404(slug)
+    if not permissions.can_invite_organisation(current_user, site):
+        abort(403)
+    form = InviteOrganisationForm()
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            invitation = services.invite_organisation(
+                current_user, site, form.email.data, form.organisation_name.data, form.message.data)
+        except services.ServiceError as error:
+            extra = _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s. The link works once, for 14 days.",
+                    email=invitation.email), "success")
+            return redirect(url_for("organisations.applications", slug=site.slug))
+    return _applications_page(site, invite_form=form, status=400, extra_errors=extra)
+
+
+def _decision_target(slug: str) -> Organisation:
+    org = organisation_or_404(slug)
+    if not permissions.can_review_applications(current_user, org.site_id):
+        if permissions.can_view_organisation(current_user, org):
+            abort(403)
+        abort(404)
+    return org
+
+
+def _version_of(form) -> int | None:
+    try:
+        return int(form.version.data) if form.version.data else None
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/manage/organisations/<slug>/approve", methods=["POST"])
+@login_required
+def approve(slug: str):
+    org = _decision_target(slug)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.approve(current_user, org, _version_of(form))
+    except services.ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for("organisations.applications", slug=org.site.slug)), 303
+    db.session.commit()
+    flash(_("%(name)s is approved. Its lead has been told and can now sign.", name=org.name),
+          "success")
+    return redirect(url_for("organisations.applications", slug=org.site.slug))
+
+
+@bp.route("/manage/organisations/<slug>/decline", methods=["POST"])
+@login_required
+def decline(slug: str):
+    org = _decision_target(slug)
+    form = DeclineForm(prefix=f"decline-{org.id}")
+    if form.validate_on_submit():
+        try:
+            services.decline(current_user, org, form.reason.data, _version_of(form))
+        except services.ServiceError as error:
+            db.session.rollback()
+            if error.field:
+                form.reason.errors = [*form.reason.errors, error.message]
+            else:
+                flash(error.message, "warning")
+                return redirect(url_for("organisations.applications", slug=org.site.slug)), 303
+        else:
+            db.session.commit()
+            flash(_("%(name)s was declined. The applicant has been told why.", name=org.name),
+                  "success")
+            return redirect(url_for("organisations.applications", slug=org.site.slug))
+    return _applications_page(org.site, decline_forms={org.id: form}, status=400)
+
+
+# --- public register, profiles, history -----------------------------------------------
+
+@bp.route("/signatories")
+def signatories():
+    sites = _all_sites()
+    form = SignatoryFilterForm(request.args, sites=sites)
+    valid = form.validate()
+    site = next((s for s in sites if s.slug == form.site.data), None) if valid else None
+    filters = {}
+    if valid:
+        filters = {
+            "site_id": site.id if site else None,
+            "sector": Sector(form.sector.data) if form.sector.data else None,
+            "tier": Tier(form.tier.data) if form.tier.data else None,
+            "search": form.q.data or None,
+        }
+    query = signatories_query(**filters).order_by(Organisation.name_key, Organisation.id)
+    page = paginate(query, request.args.get("page", 1, type=int) or 1, REGISTER_PAGE_SIZE)
+    statuses = signing_statuses(page.items)
+    counts = signatory_counts(**filters)
+    sites_by_id = {s.id: s for s in sites}
+    return render_template(
+        "organisations/signatories.html", form=form, page=page, statuses=statuses,
+        counts=counts, sites_by_id=sites_by_id, filter_site=site, filters_valid=valid,
+    ), (200 if valid else 400)
+
+
+@bp.route("/organisations/<slug>")
+def profile(slug: str):
+    org = organisation_or_404(slug)
+    if not permissions.can_view_organisation(current_user, org):
+        abort(404)
+    status = signing_statuses([org])[org.id]
+    return render_template(
+        "organisations/profile.html", org=org, status=status,
+        can_see_private=permissions.can_view_organisation_private(current_user, org),
+        members=services.members_of(org) if permissions.can_view_members(current_user, org) else [],
+    )
+
+
+@bp.route("/organisations/<slug>/history")
+@login_required
+def history(slug: str):
+    org = organisation_or_404(slug)
+    if not permissions.can_view_organisation_history(current_user, org):
+        if permissions.can_view_organisation(current_user, org):
+            abort(403)
+        abort(404)
+    page = services.organisation_history(org, request.args.get("page", 1, type=int) or 1)
+    return render_template("organisations/history.html", org=org, page=page)

@@ -1,0 +1,363 @@
+"""Joining the charter: applications, invitations for new organisations, approval and
+decline, and the read side of the public register and profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from charter import audit, mail, permissions
+from charter.extensions import db
+from charter.models import (
+    AuditEvent,
+    Invitation,
+    InvitationKind,
+    MemberRole,
+    Membership,
+    Organisation,
+    OrganisationStatus,
+    Sector,
+    Site,
+    SiteCoordinator,
+    Tier,
+    User,
+    fold_name,
+)
+from charter.models.base import utcnow
+from charter.organisations import invitations
+from charter.pagination import Page, paginate
+from charter.slugs import unique_slug
+from charter.urls import external_url
+
+
+class ServiceError(Exception):
+    """A rule refused the request. `field` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+@dataclass
+class OrganisationDetails:
+    name: str
+    sector: Sector
+    tier: Tier
+    website: str | None = None
+    description: str = ""
+
+
+@dataclass
+class AccountDetails:
+    full_name: str
+    job_title: str
+    email: str
+    password: str
+
+
+# --- helpers ------------------------------------------------------------------------
+
+def find_account(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == User.normalise_email(email)))
+
+
+def find_duplicate(site: Site, name: str) -> Organisation | None:
+    """An organisation of the site whose name folds to the same key (case, accents,
+    punctuation and spacing ignored)."""
+    return db.session.scalar(
+        select(Organisation).where(
+            Organisation.site_id == site.id, Organisation.name_key == fold_name(name)
+        )
+    )
+
+
+def _duplicate_message(existing: Organisation) -> str:
+    if existing.status == OrganisationStatus.PENDING:
+        return _("“%(name)s” has already applied to join this site and is waiting for approval. "
+                 "If you work there, ask its lead to invite you.", name=existing.name)
+    if existing.status == OrganisationStatus.DECLINED:
+        return _("An application from “%(name)s” on this site was declined. Contact the site "
+                 "coordinator before applying again.", name=existing.name)
+    return _("“%(name)s” is already part of the charter on this site. If you work there, ask its "
+             "lead to invite you.", name=existing.name)
+
+
+def _check_name(site: Site, name: str) -> None:
+    if not fold_name(name):
+        raise ServiceError(_("Enter a name with at least one letter or number."),
+                           "organisation_name")
+    existing = find_duplicate(site, name)
+    if existing is not None:
+        raise ServiceError(_duplicate_message(existing), "organisation_name")
+
+
+def _new_account(details: AccountDetails) -> User:
+    email = User.normalise_email(details.email)
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ServiceError(
+            _("There is already an account with this email address. Sign in first, then apply; "
+              "or use another address."),
+            "email",
+        )
+    user = User(email=email, full_name=details.full_name, job_title=details.job_title)
+    user.set_password(details.password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "user.registered", user)
+    return user
+
+
+def _new_organisation(site: Site, details: OrganisationDetails, status: OrganisationStatus):
+    org = Organisation(
+        site=site,
+        sector=details.sector,
+        tier=details.tier,
+        status=status,
+        website=details.website or None,
+        description=details.description or "",
+        slug=unique_slug(Organisation, details.name),
+    )
+    org.set_name(details.name)
+    db.session.add(org)
+    return org
+
+
+def _flush_or_duplicate(site: Site, name: str) -> None:
+    """Flush; a concurrent application with the same name hits the unique constraint,
+    and then the whole request's work is rolled back (nothing half saved)."""
+    site_id, name_key = site.id, fold_name(name)
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        existing = db.session.scalar(select(Organisation).where(
+            Organisation.site_id == site_id, Organisation.name_key == name_key))
+        if existing is not None:
+            raise ServiceError(_duplicate_message(existing), "organisation_name") from exc
+        raise
+
+
+def site_coordinators(site: Site) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(SiteCoordinator, SiteCoordinator.user_id == User.id)
+        .where(SiteCoordinator.site_id == site.id, User.active)
+        .order_by(User.full_name)
+    ))
+
+
+def organisation_leads(org: Organisation) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == org.id, Membership.role == MemberRole.LEAD, User.active)
+        .order_by(User.full_name)
+    ))
+
+
+def _notify_coordinators_of_application(org: Organisation, lead: User) -> None:
+    link = external_url("organisations.applications", slug=org.site.slug)
+    for coordinator in site_coordinators(org.site):
+        mail.queue(
+            coordinator.email,
+            _("New application to join the %(site)s charter: %(name)s", site=org.site.name,
+              name=org.name),
+            render_template("email/organisation_applied.txt", org=org, lead=lead, link=link,
+                            coordinator=coordinator),
+            kind="organisation_applied",
+            user=coordinator,
+        )
+
+
+# --- applying and inviting ------------------------------------------------------------
+
+def apply_to_join(
+    actor, site: Site, details: OrganisationDetails, account: AccountDetails | None
+) -> tuple[Organisation, User]:
+    """A public application: the organisation starts pending, its applicant becomes its
+    lead, and the site's coordinators are told. Signed-in applicants use their account."""
+    _check_name(site, details.name)
+    if permissions.is_authenticated(actor):
+        lead = actor
+    else:
+        if account is None:
+            raise ServiceError(_("Enter your account details."))
+        lead = _new_account(account)
+    org = _new_organisation(site, details, OrganisationStatus.PENDING)
+    _flush_or_duplicate(site, details.name)
+    db.session.add(Membership(user=lead, organisation=org, role=MemberRole.LEAD))
+    audit.record(lead, "organisation.applied", org, {
+        "name": [None, org.name], "sector": [None, org.sector], "tier": [None, org.tier],
+        "status": [None, org.status],
+    })
+    _notify_coordinators_of_application(org, lead)
+    mail.queue(
+        lead.email,
+        _("We have your application to join the %(site)s PROMISE charter", site=site.name),
+        render_template("email/organisation_application_received.txt", org=org, lead=lead),
+        kind="organisation_application_received",
+        user=lead,
+    )
+    return org, lead
+
+
+def invite_organisation(actor, site: Site, email: str, organisation_name: str | None,
+                        message: str) -> Invitation:
+    """A coordinator invites someone to bring a new organisation; it will be approved
+    on arrival."""
+    permissions.require(permissions.can_invite_organisation(actor, site))
+    email = User.normalise_email(email)
+    if organisation_name:
+        existing = find_duplicate(site, organisation_name)
+        if existing is not None:
+            raise ServiceError(_duplicate_message(existing), "organisation_name")
+    invitation = Invitation(
+        kind=InvitationKind.ORGANISATION, email=email, site=site, role=MemberRole.LEAD,
+        organisation_name=organisation_name or None, message=message or "",
+        invited_by_id=actor.id, expires_at=invitations.new_expiry(),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(actor, "invitation.organisation_sent", invitation,
+                 {"email": [None, email], "organisation_name": [None, organisation_name]},
+                 site_id=site.id)
+    link = external_url("organisations.join_invited", token=invitations.token_for(invitation))
+    mail.queue(
+        email,
+        _("%(name)s invites you to join the %(site)s PROMISE charter", name=actor.full_name,
+          site=site.name),
+        render_template("email/organisation_invitation.txt", invitation=invitation, link=link,
+                        inviter=actor, site=site),
+        kind="organisation_invitation",
+    )
+    return invitation
+
+
+def accept_organisation_invitation(
+    actor, token: str, details: OrganisationDetails, account: AccountDetails | None
+) -> tuple[Organisation, User]:
+    """Use an organisation invitation: the organisation is created already approved."""
+    check = invitations.check(token, InvitationKind.ORGANISATION)
+    if check.problem:
+        raise ServiceError(check.message, status=400)
+    invitation = check.invitation
+    site = invitation.site
+    _check_name(site, details.name)
+    if permissions.is_authenticated(actor):
+        if actor.email != invitation.email:
+            raise ServiceError(_("This invitation was sent to %(email)s. Sign out and open the "
+                                 "link again, or ask for an invitation to your address.",
+                                 email=invitation.email), status=403)
+        lead = actor
+    else:
+        if account is None:
+            raise ServiceError(_("Enter your account details."))
+        account.email = invitation.email
+        lead = _new_account(account)
+    org = _new_organisation(site, details, OrganisationStatus.ACTIVE)
+    org.decided_at = utcnow()
+    org.decided_by_id = invitation.invited_by_id
+    _flush_or_duplicate(site, details.name)
+    db.session.add(Membership(user=lead, organisation=org, role=MemberRole.LEAD))
+    invitations.mark_used(invitation, lead)
+    audit.record(lead, "organisation.joined_by_invitation", org, {
+        "name": [None, org.name], "status": [None, org.status], "invitation": [None, invitation.id],
+    })
+    return org, lead
+
+
+# --- approval -------------------------------------------------------------------------
+
+def _decide(actor, org: Organisation, expected_version: int | None, new_status, reason=None):
+    permissions.require(permissions.can_review_applications(actor, org.site_id))
+    if expected_version is not None and org.version != expected_version:
+        raise ServiceError(_("Someone else has just decided on this application: see its new "
+                             "status below."), status=409)
+    if org.status != OrganisationStatus.PENDING:
+        raise ServiceError(_("This application has already been decided (%(status)s).",
+                             status=org.status.label), status=409)
+    changes = audit.apply_changes(org, {
+        "status": new_status, "decision_reason": reason, "decided_at": utcnow(),
+        "decided_by_id": actor.id,
+    })
+    action = "organisation.approved" if new_status == OrganisationStatus.ACTIVE else "organisation.declined"
+    audit.record(actor, action, org, changes)
+    return org
+
+
+def approve(actor, org: Organisation, expected_version: int | None = None) -> Organisation:
+    _decide(actor, org, expected_version, OrganisationStatus.ACTIVE)
+    for lead in organisation_leads(org):
+        mail.queue(
+            lead.email,
+            _("%(name)s is approved: you can now sign the %(site)s charter", name=org.name,
+              site=org.site.name),
+            render_template("email/organisation_approved.txt", org=org, lead=lead,
+                            link=external_url("signing.sign", slug=org.slug)),
+            kind="organisation_approved", user=lead,
+        )
+    return org
+
+
+def decline(actor, org: Organisation, reason: str, expected_version: int | None = None):
+    if not (reason or "").strip():
+        raise ServiceError(_("Give a reason: the applicant will see it."), "reason")
+    _decide(actor, org, expected_version, OrganisationStatus.DECLINED, reason.strip())
+    for lead in organisation_leads(org):
+        mail.queue(
+            lead.email,
+            _("Your application to join the %(site)s charter", site=org.site.name),
+            render_template("email/organisation_declined.txt", org=org, lead=lead, reason=reason),
+            kind="organisation_declined", user=lead,
+        )
+    return org
+
+
+# --- read side ------------------------------------------------------------------------
+
+def pending_applications(site: Site) -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation)
+        .where(Organisation.site_id == site.id, Organisation.status == OrganisationStatus.PENDING)
+        .options(selectinload(Organisation.memberships).joinedload(Membership.user))
+        .order_by(Organisation.created_at, Organisation.id)
+    ))
+
+
+def recent_decisions(site: Site, limit: int = 10) -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation)
+        .where(Organisation.site_id == site.id,
+               Organisation.status.in_([OrganisationStatus.ACTIVE, OrganisationStatus.DECLINED]),
+               Organisation.decided_at.is_not(None))
+        .order_by(Organisation.decided_at.desc()).limit(limit)
+    ))
+
+
+def open_organisation_invitations(site: Site) -> list[Invitation]:
+    return list(db.session.scalars(
+        select(Invitation)
+        .where(Invitation.site_id == site.id, Invitation.kind == InvitationKind.ORGANISATION,
+               Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
+               Invitation.expires_at > utcnow())
+        .options(joinedload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc())
+    ))
+
+
+def organisation_history(org: Organisation, page: int) -> Page:
+    query = (select(AuditEvent).where(AuditEvent.organisation_id == org.id)
+             .order_by(AuditEvent.id.desc()))
+    return paginate(query, page, 50)
+
+
+def members_of(org: Organisation) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).where(Membership.organisation_id == org.id)
+        .options(joinedload(Membership.user)).order_by(Membership.role, Membership.id)
+    ))

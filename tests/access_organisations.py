@@ -1,0 +1,55 @@
+"""Access table: joining, approval, the register, profiles and history."""
+
+from __future__ import annotations
+
+from tests.access_rules import Route, everyone, only, signed_in
+
+
+def _pending(w):
+    from charter.models import OrganisationStatus
+    from tests import factories as f
+
+    return f.organisation(w.site, "Pending Applicant", slug="pending-applicant",
+                          status=OrganisationStatus.PENDING)
+
+
+def _org_invitation_token(w):
+    from datetime import timedelta
+
+    from charter.extensions import db
+    from charter.models import Invitation, InvitationKind, MemberRole
+    from charter.models.base import utcnow
+    from charter.organisations import invitations
+
+    inv = Invitation(kind=InvitationKind.ORGANISATION, email="newcomer@example.org",
+                     site=w.site, role=MemberRole.LEAD, invited_by_id=w.user("coordinator").id,
+                     expires_at=utcnow() + timedelta(days=3))
+    db.session.add(inv)
+    db.session.flush()
+    return invitations.token_for(inv)
+
+
+ACCESS = {
+    ("organisations.join", "GET"): Route(lambda w: "/join", everyone(200)),
+    ("organisations.join", "POST"): Route(lambda w: "/join", everyone(400)),
+    ("organisations.join_invited", "GET"): Route(
+        lambda w: f"/join/invited/{_org_invitation_token(w)}", {**signed_in(403), "public": 200}),
+    ("organisations.join_invited", "POST"): Route(
+        lambda w: f"/join/invited/{_org_invitation_token(w)}", {**signed_in(403), "public": 400}),
+    ("organisations.applications", "GET"): Route(
+        lambda w: f"/manage/sites/{w.site.slug}/applications", only(["coordinator", "admin"])),
+    ("organisations.invite_organisation", "POST"): Route(
+        lambda w: f"/manage/sites/{w.site.slug}/invitations",
+        only(["coordinator", "admin"], ok=400)),
+    ("organisations.approve", "POST"): Route(
+        lambda w: f"/manage/organisations/{_pending(w).slug}/approve",
+        only(["coordinator", "admin"], ok=302, denied=404)),
+    ("organisations.decline", "POST"): Route(
+        lambda w: f"/manage/organisations/{_pending(w).slug}/decline",
+        only(["coordinator", "admin"], ok=400, denied=404)),
+    ("organisations.signatories", "GET"): Route(lambda w: "/signatories", everyone(200)),
+    ("organisations.profile", "GET"): Route(lambda w: f"/organisations/{w.org.slug}", everyone(200)),
+    ("organisations.history", "GET"): Route(
+        lambda w: f"/organisations/{w.org.slug}/history",
+        only(["lead", "coordinator", "admin"])),
+}
