@@ -84,6 +84,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     from charter.admin import bp as admin_bp
     from charter.auth import bp as auth_bp
+    from charter.commitments import bp as commitments_bp
     from charter.main import bp as main_bp
     from charter.organisations import bp as organisations_bp
     from charter.signing import bp as signing_bp
@@ -94,6 +95,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(sites_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(signing_bp)
+    app.register_blueprint(commitments_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     views_support.init_templates(app)

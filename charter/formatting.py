@@ -46,3 +46,35 @@ def iso_local(value: datetime | None, site=None) -> str:
     if value is None:
         return ""
     return value.astimezone(zone(_tz_name(site))).isoformat(timespec="minutes")
+
+
+def change_value(value, field: str = "") -> str:
+    """An audited value as a person reads it: enum labels, '—' for nothing."""
+    from charter.models import enums
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    by_field = {
+        "completion": [enums.Completion], "previous_completion": [enums.Completion],
+        "rag": [enums.RAG], "previous_rag": [enums.RAG], "ambition": [enums.Ambition],
+        "sector": [enums.Sector], "tier": [enums.Tier], "role": [enums.MemberRole],
+        "direction": [enums.Direction],
+        "status": [enums.CommitmentStatus, enums.OrganisationStatus, enums.PartnershipStatus,
+                   enums.CharterStatus],
+    }
+    if isinstance(value, str):
+        for enum_cls in by_field.get(field, []):
+            try:
+                return enum_cls(value).label
+            except ValueError:
+                continue
+    return str(value)
+
+
+def humanise(text: str) -> str:
+    """'commitment.milestone_added' → 'milestone added'; 'target_date' → 'target date'."""
+    if "." in text:
+        text = text.split(".", 1)[1]
+    return text.replace("_", " ")

@@ -159,3 +159,100 @@ def can_manage_members(user: Any, organisation: Organisation) -> bool:
 def can_view_organisation_history(user: Any, organisation: Organisation) -> bool:
     """The audit history of an organisation: its leads and its site's coordinators."""
     return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+def can_hand_over_lead(user: Any, organisation: Organisation) -> bool:
+    """A lead passes the lead role to another member and becomes an editor; coordinators,
+    who are not members, change roles instead."""
+    return is_lead(user, organisation) and can_manage_members(user, organisation)
+
+
+# --- commitments (issue: commitments, partnerships and indicators) ------------------------
+
+def _is_active_member(user: Any, organisation: Organisation) -> bool:
+    return organisation.status == OrganisationStatus.ACTIVE and is_member(user, organisation)
+
+
+def accepted_partner_ids(commitment) -> set[int]:
+    from charter.models import PartnershipStatus
+
+    return {p.organisation_id for p in commitment.partnerships
+            if p.status == PartnershipStatus.ACCEPTED}
+
+
+def can_view_commitment(user: Any, commitment) -> bool:
+    """Published and retired commitments are public; drafts are for the organisation's
+    members and its site's coordinators (and admins)."""
+    if commitment.is_public:
+        return True
+    return can_view_organisation_private(user, commitment.organisation)
+
+
+def can_create_commitment(user: Any, organisation: Organisation) -> bool:
+    """Leads and editors of an approved organisation."""
+    return _is_active_member(user, organisation)
+
+
+def can_edit_commitment(user: Any, commitment) -> bool:
+    """Leads and editors of the lead organisation, while the commitment is not retired."""
+    from charter.models import CommitmentStatus
+
+    if commitment.status == CommitmentStatus.RETIRED:
+        return False
+    return _is_active_member(user, commitment.organisation)
+
+
+def can_publish_commitment(user: Any, commitment) -> bool:
+    return can_edit_commitment(user, commitment)
+
+
+def can_retire_commitment(user: Any, commitment) -> bool:
+    return can_edit_commitment(user, commitment)
+
+
+def can_add_progress_update(user: Any, commitment) -> bool:
+    """Members of the lead organisation, and of partners that accepted (on public ones)."""
+    from charter.models import CommitmentStatus
+
+    if commitment.status == CommitmentStatus.RETIRED:
+        return False
+    if _is_active_member(user, commitment.organisation):
+        return True
+    if not commitment.is_public:
+        return False
+    return any(
+        is_member(user, org_id) for org_id in accepted_partner_ids(commitment)
+    )
+
+
+def can_invite_partner(user: Any, commitment) -> bool:
+    return can_edit_commitment(user, commitment)
+
+
+def can_respond_to_partnership(user: Any, partnership) -> bool:
+    """A partner organisation's lead accepts or declines."""
+    return is_lead(user, partnership.organisation_id) and (
+        partnership.organisation.status == OrganisationStatus.ACTIVE
+    )
+
+
+def can_manage_commitment_indicators(user: Any, commitment) -> bool:
+    """Attach indicators, set baselines and targets, record measurements."""
+    return can_edit_commitment(user, commitment)
+
+
+def can_manage_domains(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_manage_indicator_catalogue(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_export_commitments(user: Any, organisation: Organisation) -> bool:
+    """Download the organisation's commitments (drafts included) as a spreadsheet."""
+    return can_view_organisation_private(user, organisation)
+
+
+def can_import_commitments(user: Any, organisation: Organisation) -> bool:
+    return _is_active_member(user, organisation)

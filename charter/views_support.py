@@ -66,6 +66,8 @@ def init_templates(app: Flask) -> None:
         local_datetime=formatting.local_datetime,
         local_date=formatting.local_date,
         iso_local=formatting.iso_local,
+        change_value=formatting.change_value,
+        humanise=formatting.humanise,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -141,3 +141,27 @@ def signature(org: Organisation, version: CharterVersion, signer: User, **kw) ->
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def commitment(org: Organisation, domain_obj: ChangeDomain, **kw):
+    from charter.models import Commitment
+
+    obj = Commitment(
+        organisation=org,
+        domain=domain_obj,
+        title=kw.pop("title", f"Commitment {n()}"),
+        description=kw.pop("description", "We will reduce restrictive practice."),
+        **kw,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def milestone(commitment_obj, **kw):
+    from charter.models import Milestone
+
+    obj = Milestone(commitment=commitment_obj, title=kw.pop("title", f"Milestone {n()}"), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from charter import permissions
+from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
 from charter.lookups import organisation_or_404, site_or_404
 from charter.models import InvitationKind, Organisation, Sector, Site, Tier
@@ -276,9 +277,11 @@ def profile(slug: str):
     if not permissions.can_view_organisation(current_user, org):
         abort(404)
     status = signing_statuses([org])[org.id]
+    can_see_private = permissions.can_view_organisation_private(current_user, org)
     return render_template(
         "organisations/profile.html", org=org, status=status,
-        can_see_private=permissions.can_view_organisation_private(current_user, org),
+        can_see_private=can_see_private,
+        commitment_groups=organisation_commitments(org, include_drafts=can_see_private),
         members=services.members_of(org) if permissions.can_view_members(current_user, org) else [],
     )
 

@@ -1,0 +1,61 @@
+"""Commitment forms (shape only)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField
+from wtforms.validators import InputRequired, Optional
+
+from charter import forms_common as fc
+from charter.models import RAG, Ambition, Completion
+
+
+class CommitmentForm(FlaskForm):
+    title = fc.text(_l("Title"), max_length=200,
+                    required_message=_l("Enter a title for the commitment."),
+                    description=_l("What you promise, in one line."))
+    domain = SelectField(_l("Change domain"), validators=[
+        InputRequired(message=_l("Choose the change domain this commitment belongs to."))])
+    description = fc.long_text(
+        _l("Description"), max_length=20000, required=False, rows=8,
+        description=_l("What you will do, with whom and how you will know it worked. "
+                       "Markdown: **bold**, *italic*, lists with -, links [text](https://…)."),
+    )
+    start_date = DateField(_l("Start date"), validators=[Optional()],
+                           description=_l("Optional."))
+    target_date = DateField(_l("Target date"), validators=[Optional()],
+                            description=_l("When it should be done. On or after the start date."))
+    ambition = SelectField(_l("Ambition"), choices=Ambition.choices(),
+                           default=Ambition.ESSENTIAL.value)
+    completion = SelectField(_l("Completion"), choices=Completion.choices(),
+                             default=Completion.NOT_STARTED.value)
+    rag = SelectField(_l("Status (RAG)"), choices=RAG.choices(), default=RAG.ON_TRACK.value)
+    version = HiddenField()
+
+    def __init__(self, *args, domains=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain.choices = [("", _l("Choose a change domain"))] + [
+            (str(d.id), d.name) for d in domains
+        ]
+        for field in (self.start_date, self.target_date):
+            field.render_kw = {"type": "date"}
+
+
+class RetireForm(FlaskForm):
+    reason = fc.long_text(_l("Why is this commitment being retired?"), max_length=2000, rows=3,
+                          required_message=_l("Give a reason: it is shown with the commitment."))
+
+
+class MilestoneForm(FlaskForm):
+    milestone_title = fc.text(_l("Milestone"), max_length=200,
+                              required_message=_l("Enter the milestone."))
+    due_date = DateField(_l("Due date"), validators=[Optional()], render_kw={"type": "date"})
+
+
+class MilestoneDoneForm(FlaskForm):
+    done_date = DateField(_l("Done on"), validators=[Optional()], render_kw={"type": "date"})
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

@@ -1,0 +1,199 @@
+"""Commitments: the rules for creating, editing, publishing and retiring them, and their
+milestones. Partnerships, indicators, progress updates and spreadsheets have their own
+modules; all record their audit events against the commitment, so that its public
+timeline reads from one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from charter import audit, permissions
+from charter.extensions import db
+from charter.models import (
+    RAG,
+    Ambition,
+    ChangeDomain,
+    Commitment,
+    CommitmentStatus,
+    Completion,
+    Milestone,
+    Organisation,
+)
+from charter.models.base import utcnow
+
+
+class CommitmentError(Exception):
+    """A rule refused the change; `field` names the form field the message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+class EditConflict(Exception):  # noqa: N818 - it is a situation, not a failure
+    """Someone saved the commitment since this person loaded it."""
+
+    def __init__(self, current: Commitment):
+        super().__init__("edit conflict")
+        self.current = current
+
+
+@dataclass
+class CommitmentValues:
+    title: str
+    domain_id: int
+    description: str = ""
+    start_date: date | None = None
+    target_date: date | None = None
+    ambition: Ambition = Ambition.ESSENTIAL
+    completion: Completion = Completion.NOT_STARTED
+    rag: RAG = RAG.ON_TRACK
+
+    def as_dict(self) -> dict:
+        return {
+            "title": self.title, "domain_id": self.domain_id, "description": self.description,
+            "start_date": self.start_date, "target_date": self.target_date,
+            "ambition": self.ambition, "completion": self.completion, "rag": self.rag,
+        }
+
+
+def record(actor, action: str, commitment: Commitment, changes=None):
+    """Audit an event of a commitment or one of its parts (milestones, partners,
+    indicators, updates): always against the commitment, for its timeline."""
+    return audit.record(actor, action, commitment, changes,
+                        organisation_id=commitment.organisation_id)
+
+
+def _check_values(values: CommitmentValues, current_domain_id: int | None = None) -> ChangeDomain:
+    domain = db.session.get(ChangeDomain, values.domain_id)
+    if domain is None:
+        raise CommitmentError(_("Choose a change domain from the list."), "domain")
+    if not domain.is_active and domain.id != current_domain_id:
+        raise CommitmentError(_("“%(name)s” has been retired: choose another change domain.",
+                                name=domain.name), "domain")
+    if values.start_date and values.target_date and values.target_date < values.start_date:
+        raise CommitmentError(_("The target date must be on or after the start date."),
+                              "target_date")
+    return domain
+
+
+def create(actor, organisation: Organisation, values: CommitmentValues) -> Commitment:
+    permissions.require(permissions.can_create_commitment(actor, organisation),
+                        _("Only members of an approved organisation can add its commitments."))
+    _check_values(values)
+    commitment = Commitment(organisation=organisation, created_by_id=actor.id,
+                            status=CommitmentStatus.DRAFT, **values.as_dict())
+    db.session.add(commitment)
+    db.session.flush()
+    record(actor, "commitment.created", commitment,
+           {k: [None, v] for k, v in values.as_dict().items() if v not in (None, "")})
+    return commitment
+
+
+def update(actor, commitment: Commitment, values: CommitmentValues,
+           expected_version: int | None) -> Commitment:
+    permissions.require(permissions.can_edit_commitment(actor, commitment))
+    if expected_version is not None and expected_version != commitment.version:
+        raise EditConflict(commitment)
+    domain = _check_values(values, current_domain_id=commitment.domain_id)
+    old_domain = commitment.domain.name if commitment.domain else None
+    changes = audit.apply_changes(commitment, values.as_dict())
+    if "domain_id" in changes:  # people read names, not ids
+        del changes["domain_id"]
+        changes["domain"] = [old_domain, domain.name]
+    if changes:
+        db.session.flush()
+        record(actor, "commitment.updated", commitment, changes)
+    return commitment
+
+
+def publish(actor, commitment: Commitment) -> Commitment:
+    permissions.require(permissions.can_publish_commitment(actor, commitment))
+    if commitment.status != CommitmentStatus.DRAFT:
+        raise CommitmentError(_("This commitment is already public."), status=409)
+    commitment.status = CommitmentStatus.PUBLISHED
+    commitment.published_at = utcnow()
+    db.session.flush()
+    record(actor, "commitment.published", commitment,
+           {"status": [CommitmentStatus.DRAFT, CommitmentStatus.PUBLISHED]})
+    return commitment
+
+
+def retire(actor, commitment: Commitment, reason: str) -> Commitment:
+    permissions.require(permissions.can_retire_commitment(actor, commitment))
+    if commitment.status == CommitmentStatus.DRAFT:
+        raise CommitmentError(_("A draft is not public: delete it instead of retiring it."),
+                              status=409)
+    if not (reason or "").strip():
+        raise CommitmentError(_("Give a reason: it is shown with the commitment."), "reason")
+    changes = audit.apply_changes(commitment, {
+        "status": CommitmentStatus.RETIRED, "retired_at": utcnow(), "retired_reason": reason.strip(),
+    })
+    db.session.flush()
+    record(actor, "commitment.retired", commitment, changes)
+    return commitment
+
+
+def delete_draft(actor, commitment: Commitment) -> None:
+    permissions.require(permissions.can_edit_commitment(actor, commitment))
+    if commitment.status != CommitmentStatus.DRAFT:
+        raise CommitmentError(_("Only drafts can be deleted; public commitments are retired."),
+                              status=409)
+    record(actor, "commitment.draft_deleted", commitment, {"title": [commitment.title, None]})
+    db.session.delete(commitment)
+    db.session.flush()
+
+
+# --- milestones -------------------------------------------------------------------------
+
+def add_milestone(actor, commitment: Commitment, title: str, due_date: date | None) -> Milestone:
+    permissions.require(permissions.can_edit_commitment(actor, commitment))
+    if not (title or "").strip():
+        raise CommitmentError(_("Enter the milestone."), "milestone_title")
+    position = max((m.position for m in commitment.milestones), default=0) + 1
+    milestone = Milestone(commitment=commitment, title=title.strip(), due_date=due_date,
+                          position=position)
+    db.session.add(milestone)
+    db.session.flush()
+    record(actor, "commitment.milestone_added", commitment,
+           {"milestone": [None, milestone.title], "due_date": [None, due_date]})
+    return milestone
+
+
+def _milestone_of(commitment: Commitment, milestone_id: int) -> Milestone:
+    milestone = db.session.get(Milestone, milestone_id)
+    if milestone is None or milestone.commitment_id != commitment.id:
+        raise CommitmentError(_("That milestone is not part of this commitment."), status=404)
+    return milestone
+
+
+def set_milestone_done(actor, commitment: Commitment, milestone_id: int,
+                       done_date: date | None) -> Milestone:
+    permissions.require(permissions.can_edit_commitment(actor, commitment))
+    milestone = _milestone_of(commitment, milestone_id)
+    before = milestone.done_date
+    milestone.done_date = done_date
+    db.session.flush()
+    record(actor, "commitment.milestone_done" if done_date else "commitment.milestone_reopened",
+           commitment, {"milestone": milestone.title, "done_date": [before, done_date]})
+    return milestone
+
+
+def delete_milestone(actor, commitment: Commitment, milestone_id: int) -> None:
+    permissions.require(permissions.can_edit_commitment(actor, commitment))
+    milestone = _milestone_of(commitment, milestone_id)
+    record(actor, "commitment.milestone_removed", commitment, {"milestone": [milestone.title, None]})
+    db.session.delete(milestone)
+    db.session.flush()
+
+
+def active_domains(include_id: int | None = None) -> list[ChangeDomain]:
+    query = select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.id)
+    domains = list(db.session.scalars(query))
+    return [d for d in domains if d.is_active or d.id == include_id]

@@ -1,0 +1,5 @@
+"""Routes of the commitments blueprint: update."""
+
+from __future__ import annotations
+
+from charter.commitments import bp  # noqa: F401
