@@ -17,6 +17,9 @@ from charter.models.enums import (
     OrganisationStatus,
     OutboxStatus,
     PartnershipStatus,
+    ReportingStatus,
+    ReportStatus,
+    ReviewAction,
     Sector,
     SignatureState,
     Tier,
@@ -25,6 +28,7 @@ from charter.models.indicator import CommitmentIndicator, Indicator, Measurement
 from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
+from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
 
@@ -41,7 +45,14 @@ __all__ = [
     "Milestone",
     "Partnership",
     "PartnershipStatus",
+    "ProgressReport",
     "ProgressUpdate",
+    "ReportReview",
+    "ReportRevision",
+    "ReportStatus",
+    "ReportingCycle",
+    "ReportingStatus",
+    "ReviewAction",
     "AuditEvent",
     "Base",
     "ChangeDomain",

@@ -103,6 +103,34 @@ class Direction(LabelledEnum):
     LOWER_IS_BETTER = "lower"
 
 
+class ReportStatus(LabelledEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PUBLISHED = "published"
+
+
+class ReportingStatus(LabelledEnum):
+    """An organisation's standing in one cycle, derived from records and the date."""
+
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PUBLISHED = "published"
+    OVERDUE = "overdue"
+    EXEMPT = "exempt"
+
+
+class ReviewAction(LabelledEnum):
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    CORRECTED = "corrected"
+    COMMENT = "comment"
+
+
 class OutboxStatus(LabelledEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -154,6 +182,23 @@ _LABELS = {
     PartnershipStatus.ENDED: _l("Ended"),
     Direction.HIGHER_IS_BETTER: _l("Higher is better"),
     Direction.LOWER_IS_BETTER: _l("Lower is better"),
+    ReportStatus.DRAFT: _l("Draft"),
+    ReportStatus.SUBMITTED: _l("Submitted"),
+    ReportStatus.RETURNED: _l("Returned for changes"),
+    ReportStatus.PUBLISHED: _l("Published"),
+    ReportingStatus.NOT_STARTED: _l("Not started"),
+    ReportingStatus.DRAFT: _l("Draft"),
+    ReportingStatus.SUBMITTED: _l("Submitted"),
+    ReportingStatus.RETURNED: _l("Returned"),
+    ReportingStatus.PUBLISHED: _l("Published"),
+    ReportingStatus.OVERDUE: _l("Overdue"),
+    ReportingStatus.EXEMPT: _l("Exempt"),
+    ReviewAction.SUBMITTED: _l("Submitted"),
+    ReviewAction.RETURNED: _l("Returned with comments"),
+    ReviewAction.APPROVED: _l("Approved"),
+    ReviewAction.PUBLISHED: _l("Published"),
+    ReviewAction.CORRECTED: _l("Correction published"),
+    ReviewAction.COMMENT: _l("Comment"),
     OutboxStatus.QUEUED: _l("Queued"),
     OutboxStatus.SENT: _l("Sent"),
     OutboxStatus.FAILED: _l("Failed"),

@@ -11,6 +11,7 @@ from sqlalchemy import event, inspect
 
 from charter.models.audit import AuditEvent
 from charter.models.charter import Signature, SignatureWithdrawal
+from charter.models.report import ReportRevision
 
 
 class ImmutableRecordError(RuntimeError):
@@ -34,4 +35,4 @@ def protect(*classes) -> None:
             raise ImmutableRecordError(f"{_cls.__name__} records are never deleted")
 
 
-protect(AuditEvent, Signature, SignatureWithdrawal)
+protect(AuditEvent, Signature, SignatureWithdrawal, ReportRevision)

@@ -25,6 +25,10 @@ class Site(TimestampMixin, Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     contact_email: Mapped[str | None] = mapped_column(String(254))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Reporting settings: whether supporters owe reports, and after how many consecutive
+    # missed cycles an organisation is shown publicly as "not reporting".
+    supporters_exempt: Mapped[bool] = mapped_column(default=True)
+    missed_cycles_threshold: Mapped[int] = mapped_column(default=2)
 
     organisations: Mapped[list[Organisation]] = relationship(back_populates="site")
     coordinators: Mapped[list[SiteCoordinator]] = relationship(
