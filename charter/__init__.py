@@ -87,6 +87,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from charter.commitments import bp as commitments_bp
     from charter.main import bp as main_bp
     from charter.organisations import bp as organisations_bp
+    from charter.reports import bp as reports_bp
     from charter.signing import bp as signing_bp
     from charter.sites import bp as sites_bp
 
@@ -96,6 +97,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(organisations_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(commitments_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     views_support.init_templates(app)

@@ -77,5 +77,28 @@ def send_mail() -> None:
     click.echo(f"Sent {sent}, failed {failed}.")
 
 
+@charter_cli.command("remind")
+@click.option("--date", "on_date", default=None, metavar="YYYY-MM-DD",
+              help="Pretend today is this date (for testing a schedule). Default: each site's today.")
+def remind(on_date: str | None) -> None:
+    """Queue reminders for reports due soon and overdue (safe to run repeatedly)."""
+    from datetime import date
+
+    from charter.reports.reminders import queue_reminders
+
+    today = None
+    if on_date:
+        try:
+            today = date.fromisoformat(on_date)
+        except ValueError as exc:
+            raise click.BadParameter("Use the form YYYY-MM-DD.", param_hint="--date") from exc
+    run = queue_reminders(today)
+    db.session.commit()
+    click.echo(f"Queued {run.queued} reminder(s); {run.skipped_already_sent} already sent before.")
+    if mail.mail_configured() and run.queued:
+        sent, failed = mail.deliver()
+        click.echo(f"Sent {sent}, failed {failed}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(charter_cli)

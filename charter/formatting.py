@@ -78,3 +78,17 @@ def humanise(text: str) -> str:
     if "." in text:
         text = text.split(".", 1)[1]
     return text.replace("_", " ")
+
+
+def display_date(value, fmt: str = "d MMMM y") -> str:
+    """A date given as a date, a datetime or an ISO string, for people to read."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, fmt, locale=str(get_locale() or "en"))

@@ -256,3 +256,75 @@ def can_export_commitments(user: Any, organisation: Organisation) -> bool:
 
 def can_import_commitments(user: Any, organisation: Organisation) -> bool:
     return _is_active_member(user, organisation)
+
+
+# --- partnerships -----------------------------------------------------------------------
+
+def can_view_partnership(user: Any, partnership) -> bool:
+    """Members and coordinators of either organisation; everyone once it is accepted on a
+    public commitment."""
+    from charter.models import PartnershipStatus
+
+    commitment = partnership.commitment
+    if partnership.status == PartnershipStatus.ACCEPTED and commitment.is_public:
+        return True
+    return (can_view_organisation_private(user, partnership.organisation)
+            or can_view_organisation_private(user, commitment.organisation))
+
+
+def can_end_partnership(user: Any, partnership) -> bool:
+    """A lead of either side ends an accepted partnership."""
+    return is_lead(user, partnership.organisation_id) or is_lead(
+        user, partnership.commitment.organisation_id)
+
+
+# --- reporting cycles and progress reports --------------------------------------------------
+
+def can_manage_reporting(user: Any, site: Site | int) -> bool:
+    """Create and change a site's cycles and settings, review and publish its reports."""
+    return can_manage_site(user, site)
+
+
+def can_view_report(user: Any, report) -> bool:
+    """Published reports are public; the rest are for the organisation and its site's
+    coordinators (and admins)."""
+    from charter.models import ReportStatus
+
+    if report.status == ReportStatus.PUBLISHED:
+        return True
+    return can_view_organisation_private(user, report.organisation)
+
+
+def can_start_report(user: Any, organisation: Organisation) -> bool:
+    return _is_active_member(user, organisation)
+
+
+def can_edit_report(user: Any, report) -> bool:
+    """Leads and editors write drafts, and fix reports returned to them."""
+    from charter.models import ReportStatus
+
+    return report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED) and _is_active_member(
+        user, report.organisation)
+
+
+def can_submit_report(user: Any, report) -> bool:
+    """Only a lead submits."""
+    from charter.models import ReportStatus
+
+    return (report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+            and report.organisation.status == OrganisationStatus.ACTIVE
+            and is_lead(user, report.organisation))
+
+
+def can_review_report(user: Any, report) -> bool:
+    """Return or publish a submitted report: the site's coordinators and admins."""
+    return can_manage_site(user, report.organisation.site_id)
+
+
+def can_correct_report(user: Any, report) -> bool:
+    """Publish a corrected revision of a published report: its lead, or a coordinator."""
+    from charter.models import ReportStatus
+
+    if report.status != ReportStatus.PUBLISHED:
+        return False
+    return is_lead(user, report.organisation) or can_manage_site(user, report.organisation.site_id)

@@ -68,6 +68,7 @@ def init_templates(app: Flask) -> None:
         iso_local=formatting.iso_local,
         change_value=formatting.change_value,
         humanise=formatting.humanise,
+        display_date=formatting.display_date,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

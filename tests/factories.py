@@ -165,3 +165,42 @@ def milestone(commitment_obj, **kw):
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+def cycle(site_obj: Site, name: str | None = None, **kw):
+    from datetime import date
+
+    from charter.models import ReportingCycle
+
+    obj = ReportingCycle(
+        site=site_obj,
+        name=name or f"Cycle {n()}",
+        period_start=kw.pop("period_start", date(2026, 1, 1)),
+        period_end=kw.pop("period_end", date(2026, 3, 31)),
+        due_date=kw.pop("due_date", date(2026, 4, 30)),
+        **kw,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def report(org: Organisation, cycle_obj, **kw):
+    from charter.models import ProgressReport, ReportStatus
+
+    obj = ProgressReport(organisation=org, cycle=cycle_obj,
+                         status=kw.pop("status", ReportStatus.DRAFT),
+                         summary=kw.pop("summary", "We reduced restraint on two wards."), **kw)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def published_report(org: Organisation, cycle_obj, publisher, **kw):
+    """A report taken through the real workflow to publication (revision 1 stored)."""
+    from charter.models import ReportStatus
+    from charter.reports import services
+
+    obj = report(org, cycle_obj, status=ReportStatus.SUBMITTED, **kw)
+    services.publish(publisher, obj)
+    return obj

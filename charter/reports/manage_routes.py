@@ -1,0 +1,370 @@
+"""Writing, submitting, reviewing and correcting reports; a site's cycles, settings and
+reporting status."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from charter import permissions
+from charter.extensions import db
+from charter.lookups import organisation_or_404, site_or_404
+from charter.models import ProgressReport, ReportingCycle, ReportStatus
+from charter.reports import bp, services, status
+from charter.reports.forms import (
+    CorrectionForm,
+    CycleForm,
+    DecisionForm,
+    ReportForm,
+    ReturnForm,
+    SettingsForm,
+)
+from charter.reports.snapshot import build_snapshot, load_report
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return None
+
+
+def _attach(form, error: services.ReportError) -> list[str]:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+        return []
+    return [error.message]
+
+
+def _report_for(report_id: int) -> ProgressReport:
+    report = load_report(report_id)
+    if report is None or not permissions.can_view_report(current_user, report):
+        abort(404)
+    return report
+
+
+def _text(form) -> services.ReportText:
+    return services.ReportText(form.summary.data or "", form.lived_experience_reflection.data or "",
+                               form.co_produced_by.data or "")
+
+
+# --- an organisation's reports ------------------------------------------------------------------
+
+@bp.route("/organisations/<slug>/reports")
+@login_required
+def organisation_reports(slug: str):
+    org = organisation_or_404(slug)
+    if not permissions.can_view_organisation_private(current_user, org):
+        if permissions.can_view_organisation(current_user, org):
+            abort(403)
+        abort(404)
+    reporting = status.site_reporting(org.site, [org])
+    reports = {r.cycle_id: r for r in db.session.scalars(
+        select(ProgressReport).where(ProgressReport.organisation_id == org.id))}
+    return render_template("reports/organisation.html", org=org, reporting=reporting,
+                           reports=reports, can_start=permissions.can_start_report(current_user, org),
+                           form=DecisionForm())
+
+
+@bp.route("/organisations/<slug>/reports/<int:cycle_id>/start", methods=["POST"])
+@login_required
+def start(slug: str, cycle_id: int):
+    org = organisation_or_404(slug)
+    if not permissions.can_start_report(current_user, org):
+        abort(403 if permissions.can_view_organisation(current_user, org) else 404)
+    cycle = db.session.get(ReportingCycle, cycle_id)
+    if cycle is None or cycle.site_id != org.site_id:
+        abort(404)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    report = services.start_report(current_user, org, cycle)
+    db.session.commit()
+    return redirect(url_for("reports.edit", report_id=report.id))
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(report_id: int):
+    report = _report_for(report_id)
+    if not permissions.can_edit_report(current_user, report):
+        if report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED):
+            flash(_("This report is %(status)s and cannot be edited.",
+                    status=report.status.label.lower()), "info")
+            return redirect(url_for("reports.view", report_id=report.id))
+        abort(403)
+    form = ReportForm(obj=None if request.method == "POST" else report)
+    if request.method == "GET":
+        form.version.data = str(report.version)
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.save_report(current_user, report, _text(form), _version(form))
+        except services.ReportConflict:
+            db.session.rollback()
+            current = load_report(report_id)
+            form.version.data = str(current.version)
+            return render_template("reports/conflict.html", form=form, current=current), 409
+        except services.ReportError as error:
+            extra = _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your report is saved."), "success")
+            if request.form.get("then") == "submit":
+                return redirect(url_for("reports.view", report_id=report.id) + "#submit")
+            return redirect(url_for("reports.edit", report_id=report.id))
+    snapshot = build_snapshot(report)
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("reports/edit.html", form=form, report=report, snap=snapshot,
+                           extra_errors=extra), status_code
+
+
+def _transition(report_id: int, action, success: str, form_cls=DecisionForm):
+    report = _report_for(report_id)
+    form = form_cls()
+    if not form.validate_on_submit():
+        return report, form, None
+    try:
+        action(report, form)
+    except services.ReportError as error:
+        db.session.rollback()
+        return report, form, error
+    db.session.commit()
+    flash(success, "success")
+    return report, form, True
+
+
+@bp.route("/reports/<int:report_id>/submit", methods=["POST"])
+@login_required
+def submit(report_id: int):
+    report = _report_for(report_id)
+    if not (permissions.can_submit_report(current_user, report)
+            or report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED)):
+        abort(403)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.submit(current_user, report, _version(form))
+    except services.ReportConflict:
+        db.session.rollback()
+        flash(_("The report changed since you opened it. Check it and submit again."), "warning")
+        return redirect(url_for("reports.view", report_id=report_id)), 303
+    except services.ReportError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        if error.field == "summary":
+            return redirect(url_for("reports.edit", report_id=report_id)), 303
+        return redirect(url_for("reports.view", report_id=report_id)), 303
+    db.session.commit()
+    if report.status == ReportStatus.PUBLISHED:
+        flash(_("Your report is published."), "success")
+    else:
+        flash(_("Your report is submitted. The site's coordinators will review it."), "success")
+    return redirect(url_for("reports.view", report_id=report.id))
+
+
+@bp.route("/reports/<int:report_id>/return", methods=["POST"])
+@login_required
+def return_report(report_id: int):
+    report = _report_for(report_id)
+    if not permissions.can_review_report(current_user, report):
+        abort(403)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            services.return_report(current_user, report, form.comment.data)
+        except services.ReportError as error:
+            db.session.rollback()
+            if not error.field:
+                flash(error.message, "warning")
+                return redirect(url_for("reports.view", report_id=report_id)), 303
+            form.comment.errors = [*form.comment.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("The report is returned to %(org)s with your comments.",
+                    org=report.organisation.name), "success")
+            return redirect(url_for("reports.site_reporting", slug=report.organisation.site.slug))
+    snapshot = build_snapshot(report)
+    snapshot["revision"] = None
+    return render_template("reports/view.html", report=report, snap=snapshot, revision=None,
+                           revisions=[], latest=None, charts={}, live=True, return_form=form,
+                           decision_form=DecisionForm(formdata=None, version=report.version)), 400
+
+
+@bp.route("/reports/<int:report_id>/publish", methods=["POST"])
+@login_required
+def publish(report_id: int):
+    report = _report_for(report_id)
+    if not permissions.can_review_report(current_user, report):
+        abort(403)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.publish(current_user, report, _version(form))
+    except services.ReportError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for("reports.view", report_id=report_id)), 303
+    db.session.commit()
+    flash(_("The report is published. Its PDF is stored and will not change."), "success")
+    return redirect(url_for("reports.view", report_id=report.id))
+
+
+@bp.route("/reports/<int:report_id>/correct", methods=["GET", "POST"])
+@login_required
+def correct(report_id: int):
+    report = _report_for(report_id)
+    if not permissions.can_correct_report(current_user, report):
+        abort(403)
+    form = CorrectionForm(obj=None if request.method == "POST" else report)
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            revision = services.correct(current_user, report, _text(form), form.change_note.data)
+        except services.ReportError as error:
+            db.session.rollback()
+            extra = _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
+                    n=revision.number), "success")
+            return redirect(url_for("reports.view", report_id=report.id))
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("reports/correct.html", form=form, report=report,
+                           extra_errors=extra), status_code
+
+
+# --- a site's reporting: status, cycles, settings -------------------------------------------------
+
+def _managed_site(slug: str):
+    site = site_or_404(slug)
+    if not permissions.can_manage_reporting(current_user, site):
+        abort(403)
+    return site
+
+
+@bp.route("/manage/sites/<slug>/reporting")
+@login_required
+def site_reporting(slug: str):
+    site = _managed_site(slug)
+    reporting = status.site_reporting(site)
+    cycle = reporting.current_cycle()
+    if request.args.get("cycle", "").isdigit():
+        cycle = next((c for c in reporting.cycles if c.id == int(request.args["cycle"])), cycle)
+    submitted = list(db.session.scalars(
+        select(ProgressReport).join(ReportingCycle)
+        .where(ReportingCycle.site_id == site.id, ProgressReport.status == ReportStatus.SUBMITTED)
+        .order_by(ProgressReport.submitted_at)))
+    rows = []
+    if cycle is not None:
+        for org in reporting.organisations:
+            rows.append((org, reporting.status(org, cycle), reporting.reports.get((org.id, cycle.id)),
+                         reporting.not_reporting(org)))
+        order = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,
+                 "published": 5, "exempt": 6}
+        rows.sort(key=lambda r: (order[r[1].value], r[0].name_key))
+    return render_template("reports/site_reporting.html", site=site, reporting=reporting,
+                           cycle=cycle, rows=rows, submitted=submitted)
+
+
+@bp.route("/manage/sites/<slug>/cycles", methods=["GET", "POST"])
+@login_required
+def cycles(slug: str):
+    site = _managed_site(slug)
+    form = CycleForm()
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            cycle = services.create_cycle(current_user, site, _cycle_values(form))
+        except services.ReportError as error:
+            extra = _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Cycle %(name)s is created.", name=cycle.name), "success")
+            return redirect(url_for("reports.cycles", slug=site.slug))
+    existing = list(db.session.scalars(select(ReportingCycle).where(
+        ReportingCycle.site_id == site.id).order_by(ReportingCycle.period_start.desc())))
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("reports/cycles.html", site=site, cycles=existing, form=form,
+                           extra_errors=extra, delete_form=DecisionForm(formdata=None)), status_code
+
+
+def _cycle_values(form) -> services.CycleValues:
+    return services.CycleValues(
+        name=form.name.data, period_start=form.period_start.data, period_end=form.period_end.data,
+        due_date=form.due_date.data, reminder_days_before=form.reminder_days_before.data,
+        reminder_days_after=form.reminder_days_after.data,
+        review_required=bool(form.review_required.data),
+    )
+
+
+def _cycle_or_404(cycle_id: int) -> ReportingCycle:
+    cycle = db.session.get(ReportingCycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    if not permissions.can_manage_reporting(current_user, cycle.site_id):
+        abort(403)
+    return cycle
+
+
+@bp.route("/manage/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_cycle(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    form = CycleForm(obj=None if request.method == "POST" else cycle)
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.update_cycle(current_user, cycle, _cycle_values(form))
+        except services.ReportError as error:
+            extra = _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Cycle %(name)s is saved.", name=cycle.name), "success")
+            return redirect(url_for("reports.cycles", slug=cycle.site.slug))
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("reports/cycle_edit.html", cycle=cycle, form=form,
+                           extra_errors=extra), status_code
+
+
+@bp.route("/manage/cycles/<int:cycle_id>/delete", methods=["POST"])
+@login_required
+def delete_cycle(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    slug = cycle.site.slug
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_cycle(current_user, cycle)
+    except services.ReportError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect(url_for("reports.cycles", slug=slug)), 303
+    db.session.commit()
+    flash(_("The cycle is deleted."), "success")
+    return redirect(url_for("reports.cycles", slug=slug))
+
+
+@bp.route("/manage/sites/<slug>/reporting-settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str):
+    site = _managed_site(slug)
+    form = SettingsForm(obj=None if request.method == "POST" else site)
+    extra: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.update_site_settings(current_user, site, bool(form.supporters_exempt.data),
+                                          form.missed_cycles_threshold.data)
+        except services.ReportError as error:
+            extra = _attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Reporting settings saved."), "success")
+            return redirect(url_for("reports.site_reporting", slug=site.slug))
+    status_code = 400 if request.method == "POST" else 200
+    return render_template("reports/settings.html", site=site, form=form,
+                           extra_errors=extra), status_code

@@ -1,0 +1,92 @@
+"""Read side of published reports: the public list, feeds, revisions."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import joinedload, undefer
+
+from charter.extensions import db
+from charter.models import (
+    Commitment,
+    CommitmentStatus,
+    Organisation,
+    ProgressReport,
+    ReportingCycle,
+    ReportRevision,
+    ReportStatus,
+    fold_name,
+)
+
+
+def published_reports_query(*, site_id=None, cycle_id=None, sector=None, domain_id=None,
+                            search: str | None = None):
+    query = (
+        select(ProgressReport)
+        .join(Organisation, Organisation.id == ProgressReport.organisation_id)
+        .join(ReportingCycle, ReportingCycle.id == ProgressReport.cycle_id)
+        .where(ProgressReport.status == ReportStatus.PUBLISHED)
+        .options(joinedload(ProgressReport.organisation).joinedload(Organisation.site),
+                 joinedload(ProgressReport.cycle))
+    )
+    if site_id is not None:
+        query = query.where(Organisation.site_id == site_id)
+    if cycle_id is not None:
+        query = query.where(ProgressReport.cycle_id == cycle_id)
+    if sector is not None:
+        query = query.where(Organisation.sector == sector)
+    if domain_id is not None:
+        query = query.where(exists().where(
+            Commitment.organisation_id == Organisation.id, Commitment.domain_id == domain_id,
+            Commitment.status != CommitmentStatus.DRAFT))
+    if search:
+        folded = fold_name(search)
+        conditions = [func.lower(ProgressReport.summary).contains(search.strip().lower(),
+                                                                  autoescape=True)]
+        if folded:
+            conditions.append(Organisation.name_key.contains(folded, autoescape=True))
+        query = query.where(or_(*conditions))
+    return query.order_by(ProgressReport.published_at.desc(), ProgressReport.id.desc())
+
+
+def latest_revisions(report_ids: list[int]) -> dict[int, ReportRevision]:
+    """The latest revision of each report (without the stored snapshot or PDF)."""
+    if not report_ids:
+        return {}
+    latest = (select(ReportRevision.report_id, func.max(ReportRevision.number).label("n"))
+              .where(ReportRevision.report_id.in_(report_ids))
+              .group_by(ReportRevision.report_id).subquery())
+    rows = db.session.scalars(
+        select(ReportRevision).join(latest, (latest.c.report_id == ReportRevision.report_id)
+                                    & (latest.c.n == ReportRevision.number))
+    )
+    return {r.report_id: r for r in rows}
+
+
+def revision(report_id: int, number: int | None = None, *, with_snapshot: bool = False,
+             with_pdf: bool = False) -> ReportRevision | None:
+    query = select(ReportRevision).where(ReportRevision.report_id == report_id)
+    if number is None:
+        query = query.order_by(ReportRevision.number.desc()).limit(1)
+    else:
+        query = query.where(ReportRevision.number == number)
+    options = []
+    if with_snapshot:
+        options.append(undefer(ReportRevision.snapshot))
+    if with_pdf:
+        options.append(undefer(ReportRevision.pdf))
+    return db.session.scalar(query.options(*options))
+
+
+def feed_entries(site_id: int | None = None, limit: int = 50) -> list[tuple[ReportRevision, ProgressReport]]:
+    query = (
+        select(ReportRevision, ProgressReport)
+        .join(ProgressReport, ProgressReport.id == ReportRevision.report_id)
+        .join(Organisation, Organisation.id == ProgressReport.organisation_id)
+        .options(joinedload(ProgressReport.organisation).joinedload(Organisation.site),
+                 joinedload(ProgressReport.cycle))
+        .order_by(ReportRevision.published_at.desc(), ReportRevision.id.desc())
+        .limit(limit)
+    )
+    if site_id is not None:
+        query = query.where(Organisation.site_id == site_id)
+    return list(db.session.execute(query).tuples())

@@ -1,0 +1,156 @@
+"""Public reading of progress reports: the list, each report and its revisions, the stored
+PDFs and the Atom feeds. Drafts are shown at the same address only to the organisation
+and its site's coordinators (404 for everyone else)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from charter import permissions
+from charter.extensions import db
+from charter.lookups import site_or_404
+from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
+from charter.pagination import paginate
+from charter.reports import bp, queries
+from charter.reports.forms import DecisionForm, ReturnForm
+from charter.reports.rendering import indicator_charts
+from charter.reports.snapshot import build_snapshot, load_report
+
+PAGE_SIZE = 25
+
+
+def _filter_form():
+    from charter.reports.forms import ReportFilterForm
+
+    sites = list(db.session.scalars(select(Site).order_by(Site.name)))
+    cycles = list(db.session.scalars(
+        select(ReportingCycle).order_by(ReportingCycle.due_date.desc(), ReportingCycle.id)))
+    domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position)))
+    form = ReportFilterForm(request.args)
+    sites_by_id = {s.id: s for s in sites}
+    form.site.choices = [("", "All sites")] + [(s.slug, s.name) for s in sites]
+    form.cycle.choices = [("", "All cycles")] + [
+        (str(c.id), f"{c.name} ({sites_by_id[c.site_id].name})") for c in cycles]
+    form.sector.choices = [("", "All sectors")] + Sector.choices()
+    form.domain.choices = [("", "All change domains")] + [(d.slug, d.name) for d in domains]
+    return form, sites, cycles, domains
+
+
+@bp.route("/reports")
+def index():
+    form, sites, cycles, domains = _filter_form()
+    valid = form.validate()
+    filters = {}
+    if valid:
+        filters = {
+            "site_id": next((s.id for s in sites if s.slug == form.site.data), None),
+            "cycle_id": int(form.cycle.data) if form.cycle.data else None,
+            "sector": Sector(form.sector.data) if form.sector.data else None,
+            "domain_id": next((d.id for d in domains if d.slug == form.domain.data), None),
+            "search": form.q.data or None,
+        }
+    page = paginate(queries.published_reports_query(**filters),
+                    request.args.get("page", 1, type=int) or 1, PAGE_SIZE)
+    revisions = queries.latest_revisions([r.id for r in page.items])
+    return render_template("reports/index.html", form=form, page=page, revisions=revisions,
+                           filters_valid=valid), (200 if valid else 400)
+
+
+def _visible_report(report_id: int):
+    report = load_report(report_id)
+    if report is None or not permissions.can_view_report(current_user, report):
+        abort(404)
+    return report
+
+
+def _render_published(report, number: int | None):
+    revision = queries.revision(report.id, number, with_snapshot=True)
+    if revision is None:
+        abort(404)
+    snapshot = revision.snapshot
+    return render_template(
+        "reports/view.html", report=report, snap=snapshot, revision=revision,
+        revisions=report.revisions, latest=report.revisions[-1] if report.revisions else None,
+        charts=indicator_charts(snapshot), live=False,
+        return_form=ReturnForm(formdata=None), decision_form=DecisionForm(formdata=None),
+    )
+
+
+@bp.route("/reports/<int:report_id>")
+def view(report_id: int):
+    report = _visible_report(report_id)
+    if report.status == ReportStatus.PUBLISHED:
+        return _render_published(report, None)
+    # Not published: a live preview for the organisation and its coordinators.
+    snapshot = build_snapshot(report)
+    snapshot["revision"] = None
+    return render_template(
+        "reports/view.html", report=report, snap=snapshot, revision=None, revisions=[],
+        latest=None, charts=indicator_charts(snapshot), live=True,
+        return_form=ReturnForm(formdata=None, version=report.version),
+        decision_form=DecisionForm(formdata=None, version=report.version),
+    )
+
+
+@bp.route("/reports/<int:report_id>/revisions/<int:number>")
+def revision(report_id: int, number: int):
+    report = _visible_report(report_id)
+    if report.status != ReportStatus.PUBLISHED:
+        abort(404)
+    return _render_published(report, number)
+
+
+def _pdf_response(report, number: int | None):
+    if report.status != ReportStatus.PUBLISHED:
+        abort(404)
+    revision = queries.revision(report.id, number, with_pdf=True)
+    if revision is None:
+        abort(404)
+    filename = f"{report.organisation.slug}-{report.cycle.name}-r{revision.number}.pdf"
+    filename = "".join(c if c.isalnum() or c in "-._" else "-" for c in filename)
+    response = Response(revision.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["ETag"] = f'"{revision.pdf_sha256}"'
+    response.headers["X-Content-SHA256"] = revision.pdf_sha256
+    response.headers["Cache-Control"] = "public, max-age=86400" if number else "public, max-age=300"
+    return response.make_conditional(request)
+
+
+@bp.route("/reports/<int:report_id>.pdf")
+def pdf(report_id: int):
+    """The stored PDF of the latest revision: bytes as published, never re-rendered."""
+    return _pdf_response(_visible_report(report_id), None)
+
+
+@bp.route("/reports/<int:report_id>/revisions/<int:number>.pdf")
+def revision_pdf(report_id: int, number: int):
+    return _pdf_response(_visible_report(report_id), number)
+
+
+def _feed(entries, title: str, self_url: str):
+    from charter.urls import external_url
+
+    body = render_template("reports/feed.atom", entries=entries, title=title, self_url=self_url,
+                           external_url=external_url)
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.route("/reports/feed.atom")
+def feed():
+    from charter.urls import external_url
+
+    return _feed(queries.feed_entries(), "PROMISE Charter: progress reports",
+                 external_url("reports.feed"))
+
+
+@bp.route("/sites/<slug>/reports/feed.atom")
+def site_feed(slug: str):
+    from charter.urls import external_url
+
+    site = site_or_404(slug)
+    return _feed(queries.feed_entries(site.id), f"PROMISE Charter {site.name}: progress reports",
+                 external_url("reports.site_feed", slug=site.slug))
+
+
