@@ -1,5 +1,242 @@
-"""Routes of the commitments blueprint: partnership."""
+"""Routes of the commitments blueprint: partnerships.
+
+Inviting partners to a commitment (its lead organisation's members), an organisation's
+partnerships page where its leads accept or decline (and either side's lead ends a
+partnership), and the public list of joint commitments across sectors and sites."""
 
 from __future__ import annotations
 
-from charter.commitments import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from charter import permissions
+from charter.commitments import bp, partnerships
+from charter.commitments.partnership_forms import (
+    InvitePartnerForm,
+    JointCommitmentFilterForm,
+    PartnerSearchForm,
+    PartnershipActionForm,
+)
+from charter.commitments.routes import commitment_or_404
+from charter.commitments.services import CommitmentError
+from charter.extensions import db
+from charter.lookups import organisation_or_404
+from charter.models import ChangeDomain, Commitment, Organisation, Partnership, Sector, Site
+
+JOINT_PAGE_SIZE = 20
+
+
+def _all_sites() -> list[Site]:
+    return list(db.session.scalars(select(Site).order_by(Site.name)))
+
+
+def _attach(form, error: CommitmentError) -> list[str]:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+        return []
+    return [error.message]
+
+
+# --- inviting partners -------------------------------------------------------------------
+
+def _search_args(search: PartnerSearchForm, valid: bool) -> dict[str, str]:
+    if not valid:
+        return {}
+    return {k: v for k, v in (("q", search.q.data or ""), ("site", search.site.data or ""),
+                              ("sector", search.sector.data or "")) if v}
+
+
+def _render_partners(commitment: Commitment, form: InvitePartnerForm, extra: list[str],
+                     status: int):
+    sites = _all_sites()
+    search = PartnerSearchForm(request.args, sites=sites)
+    valid = search.validate()
+    site = next((s for s in sites if s.slug == search.site.data), None) if valid else None
+    candidates = partnerships.invitable_organisations(
+        commitment,
+        search=search.q.data if valid else None,
+        site_id=site.id if site else None,
+        sector=Sector(search.sector.data) if valid and search.sector.data else None,
+    )
+    form.organisation.choices = InvitePartnerForm(
+        formdata=None, organisations=candidates.organisations).organisation.choices
+    if not valid and status == 200:
+        status = 400
+    return render_template(
+        "commitments/partnerships/manage.html",
+        commitment=commitment,
+        partnerships=partnerships.partnerships_of(commitment),
+        search=search,
+        search_valid=valid,
+        search_args=_search_args(search, valid),
+        candidates=candidates,
+        form=form,
+        extra_errors=extra,
+        action_form=PartnershipActionForm(formdata=None),
+    ), status
+
+
+@bp.route("/commitments/<int:commitment_id>/partners", methods=["GET", "POST"])
+@login_required
+def partners(commitment_id: int):
+    commitment = commitment_or_404(commitment_id)
+    if not permissions.can_invite_partner(current_user, commitment):
+        abort(403)
+    form = InvitePartnerForm(formdata=request.form if request.method == "POST" else None)
+    extra: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                organisation_id = int(form.organisation.data)
+            except (TypeError, ValueError):
+                organisation_id = 0
+            try:
+                partnership = partnerships.invite(current_user, commitment, organisation_id,
+                                                  form.role_note.data or "")
+            except CommitmentError as error:
+                db.session.rollback()
+                extra = _attach(form, error)
+                status = error.status
+            else:
+                name = partnership.organisation.name
+                db.session.commit()
+                flash(_("%(org)s is invited. Its leads have been sent an email and can accept or "
+                        "decline on their partnerships page.", org=name), "success")
+                return redirect(url_for("commitments.partners", commitment_id=commitment_id))
+    return _render_partners(commitment, form, extra, status)
+
+
+# --- an organisation's partnerships --------------------------------------------------------
+
+def _inbox_organisation(slug: str) -> Organisation:
+    organisation = organisation_or_404(slug)
+    if not permissions.can_view_organisation_private(current_user, organisation):
+        if permissions.can_view_organisation(current_user, organisation):
+            abort(403)
+        abort(404)
+    return organisation
+
+
+def _render_inbox(organisation: Organisation, errors: list[str] | None = None, status: int = 200):
+    return render_template(
+        "commitments/partnerships/inbox.html",
+        organisation=organisation,
+        inbox=partnerships.inbox(organisation),
+        action_form=PartnershipActionForm(formdata=None),
+        errors=errors or [],
+    ), status
+
+
+@bp.route("/organisations/<slug>/partnerships")
+@login_required
+def partnership_inbox(slug: str):
+    return _render_inbox(_inbox_organisation(slug))
+
+
+def _partnership_or_404(partnership_id: int) -> Partnership:
+    partnership = partnerships.load_partnership(partnership_id)
+    if partnership is None or not permissions.can_view_partnership(current_user, partnership):
+        abort(404)
+    return partnership
+
+
+def _acts_for_partner(partnership: Partnership) -> bool:
+    """Whether the signed-in lead acts for the invited organisation (else for the lead one)."""
+    return permissions.is_lead(current_user, partnership.organisation_id)
+
+
+def _back_to(partnership_id: int, for_partner: bool, organisation_slug: str, commitment_id: int,
+             errors: list[str] | None = None, status: int = 200):
+    """The page the action came from: the partner's inbox or the commitment's partners page."""
+    if errors is None:
+        if for_partner:
+            return redirect(url_for("commitments.partnership_inbox", slug=organisation_slug))
+        return redirect(url_for("commitments.partners", commitment_id=commitment_id))
+    if for_partner:
+        return _render_inbox(organisation_or_404(organisation_slug), errors, status)
+    commitment = commitment_or_404(commitment_id)
+    if not permissions.can_invite_partner(current_user, commitment):
+        return _render_inbox(commitment.organisation, errors, status)
+    return _render_partners(commitment, InvitePartnerForm(formdata=None), errors, status)
+
+
+def _act(partnership_id: int, allowed, action, success):
+    partnership = _partnership_or_404(partnership_id)
+    if not allowed(current_user, partnership):
+        abort(403)
+    if not PartnershipActionForm().validate_on_submit():
+        abort(400)
+    for_partner = _acts_for_partner(partnership)
+    slug = partnership.organisation.slug
+    commitment_id = partnership.commitment_id
+    names = {"org": partnership.organisation.name, "lead": partnership.commitment.organisation.name,
+             "title": partnership.commitment.title}
+    try:
+        action(current_user, partnership)
+    except CommitmentError as error:
+        db.session.rollback()
+        return _back_to(partnership_id, for_partner, slug, commitment_id, [error.message],
+                        error.status)
+    db.session.commit()
+    flash(success % names, "success")
+    return _back_to(partnership_id, for_partner, slug, commitment_id)
+
+
+@bp.route("/partnerships/<int:partnership_id>/accept", methods=["POST"])
+@login_required
+def accept_partnership(partnership_id: int):
+    return _act(partnership_id, permissions.can_respond_to_partnership, partnerships.accept,
+                _("%(org)s is now a partner in “%(title)s”, a joint commitment with %(lead)s. "
+                  "It shows on both profiles, and your members can add progress updates to it."))
+
+
+@bp.route("/partnerships/<int:partnership_id>/decline", methods=["POST"])
+@login_required
+def decline_partnership(partnership_id: int):
+    return _act(partnership_id, permissions.can_respond_to_partnership, partnerships.decline,
+                _("You declined the invitation to “%(title)s”. %(lead)s has been told."))
+
+
+@bp.route("/partnerships/<int:partnership_id>/end", methods=["POST"])
+@login_required
+def end_partnership(partnership_id: int):
+    return _act(partnership_id, permissions.can_end_partnership, partnerships.end,
+                _("The partnership of %(org)s in “%(title)s” has ended. It stays on the "
+                  "commitment's timeline."))
+
+
+# --- the public list of joint commitments -------------------------------------------------
+
+@bp.route("/partnerships", endpoint="partnerships")
+def joint_commitments():
+    sites = _all_sites()
+    domains = list(db.session.scalars(
+        select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.id)))
+    form = JointCommitmentFilterForm(request.args, sites=sites, domains=domains)
+    valid = form.validate()
+    filters = partnerships.JointFilters()
+    filter_site = filter_domain = None
+    if valid:
+        filter_site = next((s for s in sites if s.slug == form.site.data), None)
+        filter_domain = next((d for d in domains if d.slug == form.domain.data), None)
+        filters = partnerships.JointFilters(
+            site_id=filter_site.id if filter_site else None,
+            sectors=[Sector(s) for s in form.sector.data or []],
+            domain_id=filter_domain.id if filter_domain else None,
+            min_sectors=int(form.min_sectors.data) if form.min_sectors.data else None,
+        )
+    page = partnerships.joint_commitments_page(
+        filters, request.args.get("page", 1, type=int) or 1, JOINT_PAGE_SIZE)
+    return render_template(
+        "commitments/partnerships/index.html",
+        form=form, filters_valid=valid, page=page, filters=filters,
+        filter_site=filter_site, filter_domain=filter_domain,
+        sector_total=partnerships.sectors_across(filters),
+        accepted_partners=partnerships.accepted_partners,
+        sectors_of=partnerships.sectors_of,
+    ), (200 if valid else 400)

@@ -1,5 +1,146 @@
-"""Routes of the commitments blueprint: spreadsheet."""
+"""Routes of the commitments blueprint: the spreadsheet round trip.
+
+Downloads of an organisation's commitments and measurements (XLSX, CSV), and the upload:
+check the file, show what it would change, save it only when the person confirms."""
 
 from __future__ import annotations
 
-from charter.commitments import bp  # noqa: F401
+from datetime import date
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from charter import permissions
+from charter.commitments import bp, spreadsheets
+from charter.commitments.spreadsheet_forms import ConfirmForm, UploadForm
+from charter.extensions import db
+from charter.lookups import organisation_or_404
+from charter.models import Organisation
+
+MAX_ERRORS_SHOWN = 500
+MAX_CHANGES_SHOWN = 200
+
+
+def _organisation_for(slug: str, allowed) -> Organisation:
+    """The organisation if this user may do this to it: 404 when they may not even see it,
+    403 when they see it but may not."""
+    org = organisation_or_404(slug)
+    if not allowed(current_user, org):
+        abort(403 if permissions.can_view_organisation(current_user, org) else 404)
+    return org
+
+
+def _download(content: bytes, filename: str, mimetype: str):
+    response = make_response(content)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Drafts are in the file: never keep it in a shared cache.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _filename(org: Organisation, what: str, extension: str) -> str:
+    return f"{org.slug}-{what}-{date.today().isoformat()}.{extension}"
+
+
+@bp.route("/organisations/<slug>/commitments.xlsx")
+@login_required
+def export_xlsx(slug: str):
+    org = _organisation_for(slug, permissions.can_export_commitments)
+    content = spreadsheets.export_xlsx(current_user, org)
+    return _download(content, _filename(org, "commitments", "xlsx"), spreadsheets.XLSX_MIMETYPE)
+
+
+@bp.route("/organisations/<slug>/commitments.csv")
+@login_required
+def export_csv(slug: str):
+    org = _organisation_for(slug, permissions.can_export_commitments)
+    content = spreadsheets.export_csv(current_user, org)
+    return _download(content, _filename(org, "commitments", "csv"), spreadsheets.CSV_MIMETYPE)
+
+
+@bp.route("/organisations/<slug>/measurements.csv")
+@login_required
+def export_measurements_csv(slug: str):
+    org = _organisation_for(slug, permissions.can_export_commitments)
+    content = spreadsheets.export_measurements_csv(current_user, org)
+    return _download(content, _filename(org, "measurements", "csv"), spreadsheets.CSV_MIMETYPE)
+
+
+def _upload_page(org, form, *, problem=None, plan=None, extra_errors=None, status=200):
+    errors = plan.errors if plan is not None else []
+    return render_template(
+        "commitments/spreadsheets/import.html", org=org, form=form, problem=problem,
+        errors=errors[:MAX_ERRORS_SHOWN], error_count=len(errors), extra_errors=extra_errors or [],
+    ), status
+
+
+def _file_problem(org, form, problem: spreadsheets.FileProblem):
+    form.file.errors = [*form.file.errors, problem.message, *problem.details]
+    return _upload_page(org, form, problem=problem, status=400)
+
+
+def _row_errors(org, form, plan, intro: str):
+    count = len(plan.errors)
+    message = intro + " " + ngettext("%(count)s problem found: correct it and upload the file again.",
+                                     "%(count)s problems found: correct them and upload the file again.",
+                                     count, count=f"{count:,}")
+    return _upload_page(org, form, plan=plan, extra_errors=[message], status=400)
+
+
+@bp.route("/organisations/<slug>/commitments/import", methods=["GET", "POST"])
+@login_required
+def import_commitments(slug: str):
+    org = _organisation_for(slug, permissions.can_import_commitments)
+    if request.method == "POST" and "token" in request.form:
+        return _confirm(org)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(org, form, status=400 if request.method == "POST" else 200)
+    upload = form.file.data
+    try:
+        preview = spreadsheets.preview_import(current_user, org, upload.filename or "", upload.read())
+    except spreadsheets.FileProblem as problem:
+        return _file_problem(org, form, problem)
+    if not preview.plan.is_valid:
+        return _row_errors(org, form, preview.plan, _("Nothing was saved."))
+    confirm = ConfirmForm(formdata=None, token=preview.token, payload=preview.payload)
+    return render_template("commitments/spreadsheets/preview.html", org=org, preview=preview,
+                           plan=preview.plan, confirm=confirm, limit=MAX_CHANGES_SHOWN)
+
+
+def _confirm(org: Organisation):
+    confirm = ConfirmForm()
+    form = UploadForm(formdata=None)
+    if not confirm.validate_on_submit():
+        abort(400)
+    uploaded = confirm.file.data.read() if confirm.file.data else None
+    try:
+        preview = spreadsheets.confirm_import(current_user, org, confirm.token.data,
+                                              confirm.payload.data or None, uploaded)
+    except spreadsheets.ConfirmationRefused as refused:
+        db.session.rollback()
+        return _upload_page(org, form, extra_errors=[refused.message], status=400)
+    except spreadsheets.FileProblem as problem:
+        db.session.rollback()
+        return _file_problem(org, form, problem)
+    plan = preview.plan
+    if not plan.is_valid:
+        db.session.rollback()
+        return _row_errors(org, form, plan, _("Nothing was saved: the file was valid when you checked "
+                                              "it, but the saved commitments have changed since."))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return _upload_page(org, form, extra_errors=[
+            _("Someone saved measurements for the same periods at the same moment, so nothing was "
+              "saved. Upload the file again.")], status=409)
+    if plan.has_changes:
+        flash(_("The upload is saved: %(summary)s.", summary="; ".join(plan.summary())), "success")
+    else:
+        flash(_("The file matches what is saved: nothing needed changing."), "info")
+    return redirect(url_for("organisations.profile", slug=org.slug) + "#commitments")

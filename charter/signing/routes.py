@@ -2,4 +2,191 @@
 
 from __future__ import annotations
 
-from charter.signing import bp  # noqa: F401
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from charter import permissions
+from charter.extensions import db
+from charter.lookups import organisation_or_404
+from charter.models import SignatureState
+from charter.permissions import PermissionDenied
+from charter.signing import bp, queries, services
+from charter.signing.forms import SignForm, VerifyForm, WithdrawForm
+
+
+def _signature_or_404(signature_id: int):
+    signature = services.get_signature(signature_id)
+    if signature is None:
+        abort(404)
+    return signature
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.route("/organisations/<slug>/sign", methods=["GET", "POST"])
+@login_required
+def sign(slug: str):
+    organisation = organisation_or_404(slug)
+    if not permissions.can_view_organisation(current_user, organisation):
+        abort(404)  # a pending or declined organisation is not public
+    if not permissions.can_sign(current_user, organisation):
+        raise PermissionDenied(services.cannot_sign_message(current_user, organisation))
+    g.no_store = True
+
+    version = queries.open_version(organisation.site_id)
+    form = SignForm(
+        organisation=organisation,
+        signer_name=current_user.full_name,
+        signer_job_title=current_user.job_title,
+        version_id=str(version.id) if version else "",
+    )
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            details = services.SignatureDetails(
+                version_id=form.version_id_value,
+                signer_name=form.signer_name.data,
+                signer_job_title=form.signer_job_title.data,
+                co_signatory_name=form.co_signatory_name.data,
+                co_signatory_role=form.co_signatory_role.data,
+                confirmed_authority=bool(form.authority.data),
+            )
+            try:
+                signature = services.sign(_actor(), organisation, details)
+            except services.VersionChanged as exc:
+                version = exc.current
+                form.version_id.data = str(version.id)
+                form.authority.data = False  # confirm again, having read the new text
+                problems.append(exc.message)
+                status = exc.status
+            except services.SigningError as exc:
+                if exc.field and exc.field in form:
+                    form[exc.field].errors = [*form[exc.field].errors, exc.message]
+                else:
+                    problems.append(exc.message)
+                status = exc.status
+                version = queries.open_version(organisation.site_id)
+            else:
+                db.session.commit()
+                flash(_("%(name)s has signed version %(number)d of the charter. Thank you.",
+                        name=organisation.name, number=signature.charter_version.number),
+                      "success")
+                return redirect(url_for("signing.signed", signature_id=signature.id))
+
+    existing = services.existing_signature(organisation, version) if version else None
+    previous = services.previous_signature(organisation, version)
+    return render_template(
+        "signing/sign.html",
+        organisation=organisation,
+        version=version,
+        form=form,
+        problems=problems,
+        existing=existing,
+        previous=previous,
+    ), status
+
+
+@bp.route("/signatures/<int:signature_id>")
+def signed(signature_id: int):
+    signature = _signature_or_404(signature_id)
+    return render_template("signing/signature.html", signature=signature,
+                           organisation=signature.organisation, site=signature.organisation.site,
+                           version=signature.charter_version, withdrawal=signature.withdrawal)
+
+
+@bp.route("/signatures/<int:signature_id>/certificate.pdf")
+def certificate(signature_id: int):
+    signature = _signature_or_404(signature_id)
+    data = services.certificate_pdf(signature)
+    filename = services.certificate_filename(signature)
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    # A withdrawal changes the certificate: let caches keep it only briefly.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/verify")
+def verify_form():
+    form = VerifyForm(formdata=request.args if "code" in request.args else None)
+    if "code" not in request.args:
+        return render_template("signing/verify_form.html", form=form)
+    if form.validate():
+        code = services.clean_code(form.code.data)
+        if code:
+            return redirect(url_for("signing.verify", code=code))
+        form.code.errors = [*form.code.errors, _(
+            "That is not a verification code. Codes look like PRM-7KQ2-9XHD-M4TB: twelve letters "
+            "and digits after PRM.")]
+    return render_template("signing/verify_form.html", form=form), 400
+
+
+@bp.route("/verify/<path:code>")  # a junk code with a slash still gets the friendly page
+def verify(code: str):
+    result = services.verify(code)
+    status = 404 if result.state == SignatureState.UNKNOWN else 200
+    signature = result.signature
+    return render_template(
+        "signing/verify.html",
+        result=result,
+        typed=code[:80],
+        signature=signature,
+        organisation=signature.organisation if signature else None,
+        site=signature.organisation.site if signature else None,
+        version=signature.charter_version if signature else None,
+        withdrawal=signature.withdrawal if signature else None,
+        form=VerifyForm(formdata=None),
+        SignatureState=SignatureState,
+    ), status
+
+
+@bp.route("/signatures/<int:signature_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(signature_id: int):
+    signature = _signature_or_404(signature_id)
+    if not permissions.can_withdraw_signature(current_user, signature):
+        raise PermissionDenied(_(
+            "Only a lead of %(name)s or a coordinator of its site can withdraw its signature.",
+            name=signature.organisation.name))
+    form = WithdrawForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if signature.withdrawal is not None:
+            problems.append(services.already_withdrawn_message(signature))
+            status = 409
+        elif form.validate_on_submit():
+            try:
+                services.withdraw(_actor(), signature, form.reason.data)
+            except services.AlreadyWithdrawn as exc:
+                signature = _signature_or_404(signature_id)
+                problems.append(exc.message)
+                status = exc.status
+            except services.SigningError as exc:
+                if exc.field and exc.field in form:
+                    form[exc.field].errors = [*form[exc.field].errors, exc.message]
+                else:
+                    problems.append(exc.message)
+                status = exc.status
+            else:
+                db.session.commit()
+                flash(_("The signature of %(name)s has been withdrawn. It stays on record with "
+                        "your reason.", name=signature.organisation.name), "success")
+                return redirect(url_for("signing.signed", signature_id=signature_id))
+    return render_template(
+        "signing/withdraw.html",
+        signature=signature,
+        organisation=signature.organisation,
+        site=signature.organisation.site,
+        version=signature.charter_version,
+        withdrawal=signature.withdrawal,
+        form=form,
+        problems=problems,
+    ), status
