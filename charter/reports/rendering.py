@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from charter import charts
 from charter.pdf import render_pdf
 
 
@@ -20,19 +22,34 @@ def _decimal(value: str | None) -> Decimal | None:
 def indicator_charts(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A chart per indicator in the snapshot, keyed "<commitment id>-<index>", as plain
     values (data URI, text alternative) so the PDF and the page embed the same SVG."""
-    try:
-        from charter import charts
-    except ImportError:  # pragma: no cover - the charts module ships with the app
-        return {}
     out: dict[str, dict[str, Any]] = {}
     for group in snapshot.get("domains", []):
         for commitment in group["commitments"]:
             for index, ind in enumerate(commitment["indicators"]):
                 if not ind["measurements"]:
                     continue
-                chart = charts.snapshot_indicator_chart(ind)
-                out[f"{commitment['id']}-{index}"] = {"data_uri": chart.data_uri, "alt": chart.alt}
+                chart = snapshot_indicator_chart(ind)
+                out[f"{commitment['id']}-{index}"] = {"data_uri": chart.uri, "alt": chart.alt}
     return out
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def snapshot_indicator_chart(ind: dict[str, Any]) -> charts.Chart:
+    """The chart of an indicator as the snapshot froze it."""
+    return charts.indicator_chart(
+        ind["name"], ind["unit"],
+        [charts.Point(_date(m["period_start"]), _date(m["period_end"]), _decimal(m["value"]))
+         for m in ind["measurements"] if _decimal(m["value"]) is not None],
+        baseline_value=_decimal(ind.get("baseline_value")),
+        baseline_date=_date(ind.get("baseline_date")),
+        target_value=_decimal(ind.get("target_value")),
+        target_date=_date(ind.get("target_date")),
+        higher_is_better=ind.get("direction") == "higher",
+        locale="en",
+    )
 
 
 def render_report_pdf(snapshot: dict[str, Any]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
 
 from charter import demo
 from charter.extensions import db
@@ -23,4 +24,93 @@ def home_page(app, timed) -> None:
     print(f"GET / (demo data): median {median:.1f} ms, p95 {p95:.1f} ms")
 
 
-ALL = [home_page]
+def _report_with_commitments(n: int):
+    """A submitted report of a fresh organisation with n commitments, each with two
+    progress updates, a milestone and an indicator with four measurements."""
+    from decimal import Decimal
+
+    from charter.models import (
+    RAG,
+        ChangeDomain,
+        CommitmentIndicator,
+        CommitmentStatus,
+        Completion,
+        Direction,
+        Indicator,
+        Measurement,
+        Milestone,
+        ProgressUpdate,
+        ReportStatus,
+    )
+    from tests import factories as f
+
+    site = f.site(f"bench-{n}", name=f"Bench {n}")
+    org = f.organisation(site, f"Bench Trust {n}")
+    lead = f.user(f"bench{n}@example.org")
+    version = f.charter_version(site)
+    f.signature(org, version, lead)
+    domains = list(db.session.scalars(db.select(ChangeDomain))) or [f.domain()]
+    indicator = Indicator(name=f"Restrictive interventions per 1,000 OBD ({n})", unit="per 1,000 OBD",
+                          direction=Direction.LOWER_IS_BETTER, reference="MHS96")
+    db.session.add(indicator)
+    cycle = f.cycle(site, "2026 Q1", period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+                    due_date=date(2026, 4, 30))
+    for i in range(n):
+        c = f.commitment(org, domains[i % len(domains)], title=f"Commitment {i + 1} of {n}",
+                         description="We will **reduce** restrictive practice on every ward. " * 4,
+                         status=CommitmentStatus.PUBLISHED,
+                         published_at=datetime(2025, 1, 1, tzinfo=UTC))
+        db.session.add(Milestone(commitment=c, title="Train every ward team", due_date=date(2026, 3, 1)))
+        for d in (date(2026, 1, 15), date(2026, 3, 1)):
+            db.session.add(ProgressUpdate(
+                commitment=c, organisation=org, author=lead, update_date=d,
+                report="Figures fell on two wards. " * 8, reflect="Staffing got in the way. " * 5,
+                completion=Completion.LIMITED, rag=RAG.AT_RISK, rethink="More peer support. " * 3,
+                refresh="Extend to the community teams. " * 3))
+        ci = CommitmentIndicator(commitment=c, indicator=indicator, baseline_value=Decimal("12.4"),
+                                 baseline_date=date(2025, 1, 1), target_value=Decimal("6"),
+                                 target_date=date(2027, 1, 1))
+        db.session.add(ci)
+        for q, value in enumerate(["11.9", "10.2", "9.8", "8.7"]):
+            start = date(2025, 1 + 3 * q, 1)
+            db.session.add(Measurement(commitment_indicator=ci, period_start=start,
+                                       period_end=date(2025, 3 + 3 * q, 28), value=Decimal(value)))
+    report = f.report(org, cycle, status=ReportStatus.SUBMITTED,
+                      summary="A summary of the period. " * 40,
+                      lived_experience_reflection="What people told us. " * 30)
+    db.session.commit()
+    return report
+
+
+def report_pdfs(app, timed) -> None:
+    """Rendering a report's PDF at publication, and serving the stored one."""
+    from charter.reports.rendering import render_report_pdf
+    from charter.reports.services import publish
+    from charter.reports.snapshot import build_snapshot
+    from tests import factories as f
+
+    admin = f.user("bench-admin@example.org", is_admin=True)
+    db.session.commit()
+    client = app.test_client()
+    for n in (10, 50):
+        report = _report_with_commitments(n)
+        snapshot = build_snapshot(report)
+        snapshot["revision"] = {"number": 1, "published_at": "2026-05-01T09:00:00+00:00",
+                                "change_note": ""}
+        pdf = render_report_pdf(snapshot)
+        median, p95 = timed(lambda s=snapshot: render_report_pdf(s), repeat=5)
+        print(f"render report PDF, {n} commitments ({len(pdf) // 1024} KB): "
+              f"median {median:.0f} ms, p95 {p95:.0f} ms")
+        publish(admin, report)
+        db.session.commit()
+        url = f"/reports/{report.id}.pdf"
+
+        def get_pdf(url=url):
+            response = client.get(url)
+            assert response.status_code == 200 and response.data[:4] == b"%PDF"
+
+        median, p95 = timed(get_pdf, repeat=50)
+        print(f"GET stored report PDF, {n} commitments: median {median:.1f} ms, p95 {p95:.1f} ms")
+
+
+ALL = [home_page, report_pdfs]
