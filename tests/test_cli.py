@@ -44,16 +44,23 @@ def test_demo_loads_sites_domains_charter_organisations_and_users(app):
     assert _count(SiteCoordinator) == 5
     roles = set(db.session.scalars(select(Membership.role)).all())
     assert roles == {MemberRole.LEAD, MemberRole.EDITOR}
+    # One load of the demo, checked for every feature (it publishes real PDFs: slow).
+    _check_signing_demo()
+    _check_commitments_demo()
+    _check_reports_demo()
 
 
 def test_demo_refuses_a_database_with_data_and_if_empty_skips(app):
+    from tests import factories as f
+
+    f.site("existing")
+    db.session.commit()
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["charter", "demo"]).exit_code == 0
     again = runner.invoke(args=["charter", "demo"])
     assert again.exit_code != 0 and "already has data" in again.output
     skipped = runner.invoke(args=["charter", "demo", "--if-empty"])
     assert skipped.exit_code == 0 and "not loaded" in skipped.output
-    assert _count(Site) == 5
+    assert _count(Site) == 1
 
 
 def test_create_admin(app):
@@ -76,11 +83,10 @@ def test_create_admin_refuses_a_short_password(app):
     assert _count(User) == 0
 
 
-def test_demo_shows_the_signing_journey_at_once(app):
+def _check_signing_demo():
     from charter.models import CharterStatus, OrganisationStatus, SignatureWithdrawal
     from charter.signing.queries import signatories_query, signing_statuses
 
-    assert app.test_cli_runner().invoke(args=["charter", "demo"]).exit_code == 0
     cambridge = db.session.scalar(select(Site).where(Site.slug == "cambridge"))
     versions = db.session.scalars(select(CharterVersion).where(
         CharterVersion.site_id == cambridge.id).order_by(CharterVersion.number)).all()
@@ -98,3 +104,49 @@ def test_demo_shows_the_signing_journey_at_once(app):
         Organisation.status == OrganisationStatus.WITHDRAWN)) == 1
     sites_with_signatories = {o.site_id for o in db.session.scalars(signatories_query())}
     assert len(sites_with_signatories) == 5
+
+
+def _check_commitments_demo():
+    from charter.models import (
+        Commitment,
+        CommitmentIndicator,
+        CommitmentStatus,
+        Measurement,
+        Partnership,
+        PartnershipStatus,
+        ProgressUpdate,
+    )
+
+    published = db.session.scalars(select(Commitment).where(
+        Commitment.status == CommitmentStatus.PUBLISHED)).all()
+    assert {c.domain_id for c in published} == set(db.session.scalars(select(ChangeDomain.id)))
+    joint = db.session.scalars(select(Partnership).where(
+        Partnership.status == PartnershipStatus.ACCEPTED)).all()
+    assert any(p.organisation.sector != p.commitment.organisation.sector for p in joint)
+    assert any(p.organisation.site_id != p.commitment.organisation.site_id for p in joint)
+    per_indicator = db.session.execute(
+        select(CommitmentIndicator.id, func.count(Measurement.id))
+        .join(Measurement).group_by(CommitmentIndicator.id)).all()
+    assert per_indicator and all(n >= 4 for _, n in per_indicator)
+    assert _count(ProgressUpdate) >= 2 * len(published)
+
+
+def _check_reports_demo():
+    from charter.models import ProgressReport, ReportingCycle, ReportRevision, ReportStatus
+    from charter.reports import status
+
+    for site in db.session.scalars(select(Site)):
+        reporting = status.site_reporting(site)
+        past = [c for c in reporting.cycles if c.due_date < reporting.today]
+        assert len(past) >= 3, site.slug
+    assert _count(ReportingCycle) >= 20
+    statuses = set(db.session.scalars(select(ProgressReport.status)))
+    assert {ReportStatus.PUBLISHED, ReportStatus.RETURNED, ReportStatus.DRAFT} <= statuses
+    assert db.session.scalar(select(func.max(ReportRevision.number))) == 2
+    cambridge = db.session.scalar(select(Site).where(Site.slug == "cambridge"))
+    reporting = status.site_reporting(cambridge)
+    not_reporting = [o.slug for o in reporting.organisations if reporting.not_reporting(o)]
+    assert not_reporting == ["eastern-counties-ambulance-service"]
+    overdue = [o for o in reporting.organisations
+               if any(reporting.status(o, c).value == "overdue" for c in reporting.cycles)]
+    assert len(overdue) >= 2

@@ -6,7 +6,7 @@ corrections add revisions. Every step is audited and notified through the outbox
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -256,7 +256,10 @@ def return_report(actor, report: ProgressReport, comment: str) -> ProgressReport
     return report
 
 
-def publish(actor, report: ProgressReport, expected_version: int | None = None) -> ProgressReport:
+def publish(actor, report: ProgressReport, expected_version: int | None = None,
+            at: datetime | None = None) -> ProgressReport:
+    """Publish a submitted report. `at` backdates the publication (demo data and imports
+    of historical reports); people publishing through the app always publish now."""
     permissions.require(permissions.can_review_report(actor, report))
     if report.status == ReportStatus.PUBLISHED:
         raise ReportError(_("This report is already published."), status=409)
@@ -267,10 +270,11 @@ def publish(actor, report: ProgressReport, expected_version: int | None = None) 
         raise ReportError(_("Someone else acted on this report a moment ago; see its status "
                             "now."), status=409)
     _review(actor, report, ReviewAction.APPROVED)
-    return _publish(actor, report, change_note="")
+    return _publish(actor, report, change_note="", at=at)
 
 
-def correct(actor, report: ProgressReport, text: ReportText, change_note: str) -> ReportRevision:
+def correct(actor, report: ProgressReport, text: ReportText, change_note: str,
+            at: datetime | None = None) -> ReportRevision:
     """Publish a corrected revision: the earlier ones stay readable at their own URLs."""
     permissions.require(permissions.can_correct_report(actor, report))
     if not (change_note or "").strip():
@@ -281,16 +285,17 @@ def correct(actor, report: ProgressReport, text: ReportText, change_note: str) -
     _review(actor, report, ReviewAction.CORRECTED, change_note.strip())
     db.session.flush()
     _record(actor, "report.corrected", report, dict.fromkeys(changes, "changed"))
-    _publish(actor, report, change_note=change_note.strip())
+    _publish(actor, report, change_note=change_note.strip(), at=at)
     return report.revisions[-1]
 
 
-def _publish(actor, report: ProgressReport, change_note: str) -> ProgressReport:
+def _publish(actor, report: ProgressReport, change_note: str,
+             at: datetime | None = None) -> ProgressReport:
     from charter.reports.rendering import render_report_pdf
 
     number = (db.session.scalar(select(func.max(ReportRevision.number)).where(
         ReportRevision.report_id == report.id)) or 0) + 1
-    now = utcnow()
+    now = at or utcnow()
     snapshot = build_snapshot(report)
     snapshot["revision"] = {"number": number, "published_at": now.isoformat(),
                             "change_note": change_note}

@@ -34,7 +34,7 @@ from charter.models.charter import new_verification_code, sha256_text
 from charter.slugs import slugify
 
 DEMO_PASSWORD = "promise-demo"  # noqa: S105 - documented demo password
-CONTENT = Path(__file__).parent / "demo_content"
+CONTENT = Path(__file__).parent / "content"
 
 SITES = [
     ("cambridge", "Cambridge", "United Kingdom", "Europe/London",
@@ -189,10 +189,12 @@ def load_demo(now: datetime | None = None) -> dict[str, int]:
     db.session.flush()
 
     admin = _user("admin@example.org", "Alex Admin", "PROMISE Global administrator", admin=True)
+    coordinators = {}
     for slug, site in sites.items():
         coordinator = _user(f"coordinator.{slug}@example.org", f"{site.name} Coordinator",
                             "PROMISE site coordinator")
         db.session.add(SiteCoordinator(user=coordinator, site=site))
+        coordinators[slug] = coordinator
 
     versions: dict[str, CharterVersion] = {}
     opened = now - timedelta(days=700)
@@ -234,8 +236,16 @@ def load_demo(now: datetime | None = None) -> dict[str, int]:
     _withdrawn_signature(by_short["nhpeer"], now)
     _cambridge_version_two(sites["cambridge"], versions["cambridge"], by_short, admin, now)
     _open_invitation(sites["cambridge"], now)
+    from charter.demo import commitments as demo_commitments
+
+    leads = {short: _lead_of(org) for short, org in by_short.items()}
+    counts = demo_commitments.load(by_short, leads, now)
+    from charter.demo import reports as demo_reports
+
+    counts.update(demo_reports.load(sites, by_short, leads, coordinators, now))
     audit.record(None, "demo.loaded", sites["cambridge"], {"organisations": len(organisations)})
-    return {"sites": len(sites), "domains": len(DOMAINS), "organisations": len(organisations)}
+    return {"sites": len(sites), "domains": len(DOMAINS), "organisations": len(organisations),
+            **counts}
 
 
 # Signatures made with a co-signatory with lived experience.
