@@ -82,6 +82,8 @@ def _render_partners(commitment: Commitment, form: InvitePartnerForm, extra: lis
 @bp.route("/commitments/<int:commitment_id>/partners", methods=["GET", "POST"])
 @login_required
 def partners(commitment_id: int):
+    if not 0 < commitment_id <= partnerships.MAX_ID:  # PostgreSQL refuses larger integers
+        abort(404)
     commitment = commitment_or_404(commitment_id)
     if not permissions.can_invite_partner(current_user, commitment):
         abort(403)
