@@ -29,7 +29,8 @@ def commitment_page_options():
         joinedload(Commitment.organisation).joinedload(Organisation.site),
         joinedload(Commitment.domain),
         selectinload(Commitment.milestones),
-        selectinload(Commitment.partnerships).joinedload(Partnership.organisation),
+        selectinload(Commitment.partnerships).joinedload(Partnership.organisation)
+        .joinedload(Organisation.site),
         selectinload(Commitment.updates).joinedload(ProgressUpdate.author),
         selectinload(Commitment.updates).joinedload(ProgressUpdate.organisation),
         selectinload(Commitment.indicators).joinedload(CommitmentIndicator.indicator),

@@ -24,6 +24,7 @@ from charter.organisations.forms import (
     SignatoryFilterForm,
 )
 from charter.pagination import paginate
+from charter.reports.queries import published_reports_query
 from charter.signing.queries import signatories_query, signatory_counts, signing_statuses
 
 REGISTER_PAGE_SIZE = 25
@@ -282,6 +283,8 @@ def profile(slug: str):
         "organisations/profile.html", org=org, status=status,
         can_see_private=can_see_private,
         commitment_groups=organisation_commitments(org, include_drafts=can_see_private),
+        reports=list(db.session.scalars(
+            published_reports_query().where(Organisation.id == org.id).limit(50))),
         members=services.members_of(org) if permissions.can_view_members(current_user, org) else [],
     )
 

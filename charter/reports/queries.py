@@ -89,4 +89,4 @@ def feed_entries(site_id: int | None = None, limit: int = 50) -> list[tuple[Repo
     )
     if site_id is not None:
         query = query.where(Organisation.site_id == site_id)
-    return list(db.session.execute(query).tuples())
+    return [(row[0], row[1]) for row in db.session.execute(query)]
