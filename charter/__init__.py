@@ -96,6 +96,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from charter.admin import bp as admin_bp
     from charter.auth import bp as auth_bp
     from charter.commitments import bp as commitments_bp
+    from charter.dashboards import bp as dashboards_bp
     from charter.main import bp as main_bp
     from charter.organisations import bp as organisations_bp
     from charter.reports import bp as reports_bp
@@ -109,6 +110,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(signing_bp)
     app.register_blueprint(commitments_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(dashboards_bp)
+    from charter import api
+
+    api.init_app(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     views_support.init_templates(app)
