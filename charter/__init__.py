@@ -77,6 +77,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    for noisy in ("weasyprint", "fontTools"):  # step-by-step progress is not news
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from charter import cli, errors, views_support
     from charter.extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -36,6 +36,27 @@ def demo_command(if_empty: bool) -> None:
     )
 
 
+@charter_cli.command("generate")
+@click.option("--organisations", default=2_000, show_default=True)
+@click.option("--commitments", default=40_000, show_default=True)
+@click.option("--measurements", default=200_000, show_default=True)
+def generate_command(organisations: int, commitments: int, measurements: int) -> None:
+    """Build the large synthetic data set for benchmarks (empty database only)."""
+    import time
+
+    from charter.demo.generate import Sizes, generate
+
+    if not demo.is_empty():
+        raise click.ClickException("The database already has data; generate needs an empty one.")
+    if min(organisations, commitments, measurements) < 1:
+        raise click.BadParameter("Sizes must be at least 1.")
+    start = time.perf_counter()
+    counts = generate(Sizes(organisations, commitments, measurements))
+    db.session.commit()
+    click.echo("Generated " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
+               + f" in {time.perf_counter() - start:.1f} s.")
+
+
 @charter_cli.command("create-admin")
 @click.option("--email", prompt=True)
 @click.option("--name", "full_name", prompt="Full name")

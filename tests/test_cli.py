@@ -150,3 +150,29 @@ def _check_reports_demo():
     overdue = [o for o in reporting.organisations
                if any(reporting.status(o, c).value == "overdue" for c in reporting.cycles)]
     assert len(overdue) >= 2
+
+
+def test_generate_builds_a_consistent_synthetic_data_set(app):
+    from charter.models import (
+        Commitment,
+        CommitmentStatus,
+        Measurement,
+        Organisation,
+        ProgressReport,
+        ReportRevision,
+    )
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["charter", "generate", "--organisations", "50",
+                                 "--commitments", "400", "--measurements", "2000"])
+    assert result.exit_code == 0, result.output
+    assert _count(Site) == 5
+    assert _count(Organisation) == 50
+    assert _count(Commitment) == 400
+    assert _count(Measurement) == 2000
+    drafts = db.session.scalar(select(func.count()).select_from(Commitment).where(
+        Commitment.status == CommitmentStatus.DRAFT))
+    assert 0 < drafts < 400
+    assert _count(ProgressReport) > 0 and _count(ReportRevision) > 0
+    again = runner.invoke(args=["charter", "generate"])
+    assert again.exit_code != 0 and "empty" in again.output
