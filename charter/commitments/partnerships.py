@@ -142,9 +142,13 @@ def inbox(organisation: Organisation) -> Inbox:
 # --- the public list of joint commitments -------------------------------------------------
 
 def _participants():
-    """(commitment_id, organisation_id) of every lead organisation and accepted partner."""
+    """(commitment_id, organisation_id) of every lead organisation and accepted partner
+    of a joint commitment (commitments without partners are left out early: most are)."""
+    joint_ids = select(Partnership.commitment_id).where(
+        Partnership.status == PartnershipStatus.ACCEPTED)
     leads = select(Commitment.id.label("commitment_id"),
-                   Commitment.organisation_id.label("organisation_id"))
+                   Commitment.organisation_id.label("organisation_id")).where(
+        Commitment.id.in_(joint_ids))
     partners = select(Partnership.commitment_id.label("commitment_id"),
                       Partnership.organisation_id.label("organisation_id")).where(
         Partnership.status == PartnershipStatus.ACCEPTED)
