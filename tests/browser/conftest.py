@@ -53,6 +53,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def live_server(app):
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log in test output
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
