@@ -139,7 +139,7 @@ def _check_reports_demo():
         reporting = status.site_reporting(site)
         past = [c for c in reporting.cycles if c.due_date < reporting.today]
         assert len(past) >= 3, site.slug
-    assert _count(ReportingCycle) >= 20
+    assert _count(ReportingCycle) >= 20  # four per site: three past, one current
     statuses = set(db.session.scalars(select(ProgressReport.status)))
     assert {ReportStatus.PUBLISHED, ReportStatus.RETURNED, ReportStatus.DRAFT} <= statuses
     assert db.session.scalar(select(func.max(ReportRevision.number))) == 2

@@ -58,12 +58,12 @@ def _at(d: date, hour: int = 10) -> datetime:
 # then what it is doing in the current cycle.
 #   P published, C published then corrected, R returned, S submitted, D draft, - nothing
 HISTORY = {
-    "cambridge": {"fomh": "PPPC D", "police": "PPPP -", "mindfens": "PPPR -",
-                  "ccc": "PPPD -", "ambulance": "PP-- -", "icb": "PPPP D"},
-    "yale": {"cmhc": "PPPP D"},
-    "brisbane": {"metronorth": "PPPP S", "qas": "-PPP -"},
-    "prague": {"bohnice": "PPPP -", "cdz8": "PP-- D"},
-    "cape-town": {"valkenberg": "PPP- -", "kgg": "PPPP D", "wchcu": "-PPS -"},
+    "cambridge": {"fomh": "PPC D", "police": "PPP -", "mindfens": "PPR -",
+                  "ccc": "PPD -", "ambulance": "P-- -", "icb": "PPP D"},
+    "yale": {"cmhc": "PPP D"},
+    "brisbane": {"metronorth": "PPP S", "qas": "-PP -"},
+    "prague": {"bohnice": "PPP -", "cdz8": "P-P D"},
+    "cape-town": {"valkenberg": "PP- -", "kgg": "PPP D", "wchcu": "-PS -"},
 }
 
 
@@ -73,7 +73,7 @@ def load(sites: dict[str, Site], orgs_by_short: dict[str, Organisation], leads: 
     created = {"cycles": 0, "reports": 0, "published": 0}
     for slug, site in sites.items():
         site.missed_cycles_threshold = 2
-        quarters = _quarters_back(today, 4)
+        quarters = _quarters_back(today, 3)
         cycles = []
         for name, start, end in quarters:
             cycle = ReportingCycle(site=site, name=name, period_start=start, period_end=end,
