@@ -121,24 +121,25 @@ def _confirm(org: Organisation):
     try:
         preview = spreadsheets.confirm_import(current_user, org, confirm.token.data,
                                               confirm.payload.data or None, uploaded)
+        if preview.plan.is_valid:
+            db.session.commit()
     except spreadsheets.ConfirmationRefused as refused:
         db.session.rollback()
         return _upload_page(org, form, extra_errors=[refused.message], status=400)
     except spreadsheets.FileProblem as problem:
         db.session.rollback()
         return _file_problem(org, form, problem)
+    except IntegrityError:
+        # Another upload or edit saved a measurement of the same period at the same moment.
+        db.session.rollback()
+        return _upload_page(org, form, extra_errors=[
+            _("Someone saved measurements for the same periods at the same moment, so nothing was "
+              "saved. Upload the file again.")], status=409)
     plan = preview.plan
     if not plan.is_valid:
         db.session.rollback()
         return _row_errors(org, form, plan, _("Nothing was saved: the file was valid when you checked "
                                               "it, but the saved commitments have changed since."))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return _upload_page(org, form, extra_errors=[
-            _("Someone saved measurements for the same periods at the same moment, so nothing was "
-              "saved. Upload the file again.")], status=409)
     if plan.has_changes:
         flash(_("The upload is saved: %(summary)s.", summary="; ".join(plan.summary())), "success")
     else:
