@@ -32,6 +32,7 @@ def main() -> int:
     from charter.extensions import db
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+
     from tests.benchmarks import scenarios
 
     with app.app_context():

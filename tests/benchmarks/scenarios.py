@@ -114,3 +114,63 @@ def report_pdfs(app, timed) -> None:
 
 
 ALL = [home_page, report_pdfs]
+
+
+def generated_data_pages(app, timed) -> None:
+    """The main pages on the large generated data set (5 sites, 2,000 organisations,
+    40,000 commitments, 200,000 measurements), in a database of their own."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from charter import create_app
+    from charter.demo.generate import generate
+    from charter.models import Commitment, CommitmentStatus, ProgressReport, ReportStatus, User
+
+    url = os.environ.get("BENCH_LARGE_DATABASE_URL") or (
+        f"sqlite:///{Path(tempfile.mkdtemp(prefix='charter-bench-large-')) / 'large.sqlite3'}")
+    from tests.support import CSRFClient
+
+    large = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    large.test_client_class = CSRFClient  # for .login(); its per-request commit is a no-op here
+    with large.app_context():
+        db.drop_all()
+        db.create_all()
+        start = time.perf_counter()
+        counts = generate()
+        db.session.commit()
+        print(f"generated {', '.join(f'{n:,} {k}' for k, n in counts.items())} "
+              f"in {time.perf_counter() - start:.1f} s")
+        commitment_id = db.session.scalar(select(Commitment.id).where(
+            Commitment.status == CommitmentStatus.PUBLISHED).limit(1))
+        report_id = db.session.scalar(select(ProgressReport.id).where(
+            ProgressReport.status == ReportStatus.PUBLISHED).limit(1))
+        coordinator = db.session.scalar(select(User).where(
+            User.email == "coordinator.cambridge@example.org"))
+        public = large.test_client()
+        signed_in = large.test_client()
+        signed_in.login(coordinator)
+        pages = [
+            (public, "/"), (public, "/global"), (public, "/sites/cambridge"),
+            (signed_in, "/manage/sites/cambridge/dashboard"),
+            (signed_in, "/manage/sites/cambridge/reporting"),
+            (public, "/signatories"), (public, "/reports"), (public, "/domains"),
+            (public, "/domains/least-restrictive-practice"), (public, "/partnerships"),
+            (public, "/organisations/synthetic-00001"), (public, f"/commitments/{commitment_id}"),
+            (public, f"/reports/{report_id}"), (public, "/api/v1/commitments?per_page=100"),
+            (public, "/api/v1/measurements?per_page=100"),
+        ]
+        for client, path in pages:
+            def get(client=client, path=path):
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+
+            median, p95 = timed(get, repeat=10)
+            print(f"GET {path} (large data): median {median:.0f} ms, p95 {p95:.0f} ms")
+        db.session.remove()
+        db.engine.dispose()
+
+
+ALL.append(generated_data_pages)
