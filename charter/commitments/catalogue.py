@@ -25,6 +25,7 @@ from charter.commitments.domains import name_key, normalise_name, public_commitm
 from charter.extensions import db
 from charter.models import Commitment, CommitmentIndicator, Direction, Indicator, Organisation
 from charter.pagination import Page, paginate
+from charter.rules import EditConflict, RuleError
 
 NAME_MAX = 200
 UNIT_MAX = 80
@@ -33,22 +34,10 @@ TEXT_MAX = 20000
 OWN_PER_PAGE = 50
 
 
-class CatalogueError(Exception):
+class CatalogueError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
-
-class EditConflict(Exception):  # noqa: N818 - it is a situation, not a failure
-    """The indicator changed after this person loaded it into the form."""
-
-    def __init__(self, current: Indicator):
-        super().__init__("edit conflict")
-        self.current = current
 
 
 @dataclass

@@ -13,6 +13,7 @@ from charter.commitments.domain_forms import IndicatorDefinitionForm
 from charter.commitments.forms import EmptyForm
 from charter.extensions import db
 from charter.models import Direction, Indicator
+from charter.rules import attach_error
 
 
 @bp.route("/indicators", endpoint="catalogue")
@@ -50,13 +51,6 @@ def _values(form: IndicatorDefinitionForm) -> catalogue.IndicatorValues:
     )
 
 
-def _attach(form, error: catalogue.CatalogueError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
-
 
 @bp.route("/admin/indicators")
 @login_required
@@ -80,7 +74,7 @@ def new_indicator():
             created = catalogue.create_indicator(current_user, _values(form))
         except catalogue.CatalogueError as error:
             db.session.rollback()
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("“%(name)s” is added to the catalogue.", name=created.name), "success")
@@ -112,7 +106,7 @@ def edit_indicator_definition(indicator_id: int):
                                    current=current), 409
         except catalogue.CatalogueError as error:
             db.session.rollback()
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
             indicator = catalogue.catalogue_indicator(indicator_id) or abort(404)
         else:
             db.session.commit()

@@ -13,6 +13,7 @@ from charter.commitments.domain_forms import DomainForm
 from charter.commitments.forms import EmptyForm
 from charter.extensions import db
 from charter.models import ChangeDomain
+from charter.rules import attach_error
 
 # --- public -----------------------------------------------------------------------------
 
@@ -62,13 +63,6 @@ def _values(form: DomainForm) -> domains.DomainValues:
     )
 
 
-def _attach(form, error: domains.DomainError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
-
 
 @bp.route("/admin/domains")
 @login_required
@@ -91,7 +85,7 @@ def new_domain():
             created = domains.create_domain(current_user, _values(form))
         except domains.DomainError as error:
             db.session.rollback()
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("“%(name)s” is added. Its public page is /domains/%(slug)s.",
@@ -123,7 +117,7 @@ def edit_domain(domain_id: int):
                                    current=current), 409
         except domains.DomainError as error:
             db.session.rollback()
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
             domain_obj = db.session.get(ChangeDomain, domain_id)
         else:
             db.session.commit()

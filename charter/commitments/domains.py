@@ -32,6 +32,7 @@ from charter.models import (
     Site,
 )
 from charter.pagination import Page, paginate
+from charter.rules import EditConflict, RuleError
 from charter.slugs import slugify, unique_slug
 
 NAME_MAX = 120
@@ -45,22 +46,10 @@ PER_PAGE = 50
 VISIBLE_ORGANISATION_STATUSES = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
 
 
-class DomainError(Exception):
+class DomainError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
-
-class EditConflict(Exception):  # noqa: N818 - it is a situation, not a failure
-    """The domain changed after this person loaded it into the form."""
-
-    def __init__(self, current: ChangeDomain):
-        super().__init__("edit conflict")
-        self.current = current
 
 
 @dataclass

@@ -24,6 +24,7 @@ from charter.commitments.services import CommitmentError
 from charter.extensions import db
 from charter.lookups import organisation_or_404
 from charter.models import ChangeDomain, Commitment, Organisation, Partnership, Sector, Site
+from charter.rules import attach_error
 
 JOINT_PAGE_SIZE = 20
 
@@ -31,13 +32,6 @@ JOINT_PAGE_SIZE = 20
 def _all_sites() -> list[Site]:
     return list(db.session.scalars(select(Site).order_by(Site.name)))
 
-
-def _attach(form, error: CommitmentError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
 
 
 # --- inviting partners -------------------------------------------------------------------
@@ -102,7 +96,7 @@ def partners(commitment_id: int):
                                                   form.role_note.data or "")
             except CommitmentError as error:
                 db.session.rollback()
-                extra = _attach(form, error)
+                extra = attach_error(form, error)
                 status = error.status
             else:
                 name = partnership.organisation.name

@@ -21,6 +21,7 @@ from charter.commitments.forms import (
 from charter.extensions import db
 from charter.lookups import organisation_or_404
 from charter.models import RAG, Ambition, Commitment, Completion
+from charter.rules import attach_error
 
 
 def commitment_or_404(commitment_id: int, *, for_edit: bool = False) -> Commitment:
@@ -42,13 +43,6 @@ def _values(form) -> services.CommitmentValues:
         completion=Completion(form.completion.data), rag=RAG(form.rag.data),
     )
 
-
-def _attach(form, error: services.CommitmentError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
 
 
 def _version(form) -> int | None:
@@ -87,7 +81,7 @@ def new(slug: str):
         try:
             commitment = services.create(current_user, org, _values(form))
         except services.CommitmentError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("The commitment is saved as a draft: only your organisation and your site's "
@@ -121,7 +115,7 @@ def edit(commitment_id: int):
             return render_template("commitments/conflict.html", form=form, current=current,
                                    mine=form), 409
         except services.CommitmentError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Your changes are saved."), "success")
@@ -184,7 +178,7 @@ def retire(commitment_id: int):
         try:
             services.retire(current_user, commitment, form.reason.data)
         except services.CommitmentError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("The commitment is retired. It stays public, with your reason."), "success")

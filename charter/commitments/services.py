@@ -24,24 +24,13 @@ from charter.models import (
     Organisation,
 )
 from charter.models.base import utcnow
+from charter.rules import EditConflict, RuleError
 
 
-class CommitmentError(Exception):
+class CommitmentError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
-
-class EditConflict(Exception):  # noqa: N818 - it is a situation, not a failure
-    """Someone saved the commitment since this person loaded it."""
-
-    def __init__(self, current: Commitment):
-        super().__init__("edit conflict")
-        self.current = current
 
 
 @dataclass

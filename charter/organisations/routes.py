@@ -25,6 +25,7 @@ from charter.organisations.forms import (
 )
 from charter.pagination import paginate
 from charter.reports.queries import published_reports_query
+from charter.rules import attach_error
 from charter.signing.queries import signatories_query, signatory_counts, signing_statuses
 
 REGISTER_PAGE_SIZE = 25
@@ -53,14 +54,6 @@ def _account_from(form) -> services.AccountDetails | None:
     )
 
 
-def _attach_error(form, error: services.ServiceError) -> list[str]:
-    """Put a service's message beside its field; return messages with no field."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
-
 
 # --- joining --------------------------------------------------------------------------
 
@@ -79,7 +72,7 @@ def join():
             org, lead = services.apply_to_join(current_user, site, _details_from(form),
                                                _account_from(form))
         except services.ServiceError as error:
-            extra_errors = _attach_error(form, error)
+            extra_errors = attach_error(form, error)
         else:
             db.session.commit()
             if not current_user.is_authenticated:
@@ -121,7 +114,7 @@ def join_invited(token: str):
             org, lead = services.accept_organisation_invitation(
                 current_user, token, _details_from(form), _account_from(form))
         except services.ServiceError as error:
-            extra_errors = _attach_error(form, error)
+            extra_errors = attach_error(form, error)
         else:
             db.session.commit()
             if not signed_in:
@@ -178,7 +171,7 @@ def invite_organisation(slug: str):
             invitation = services.invite_organisation(
                 current_user, site, form.email.data, form.organisation_name.data, form.message.data)
         except services.ServiceError as error:
-            extra = _attach_error(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Invitation sent to %(email)s. The link works once, for 14 days.",

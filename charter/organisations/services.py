@@ -31,18 +31,13 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.organisations import invitations
 from charter.pagination import Page, paginate
+from charter.rules import RuleError
 from charter.slugs import unique_slug
 from charter.urls import external_url
 
 
-class ServiceError(Exception):
+class ServiceError(RuleError):
     """A rule refused the request. `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
 
 @dataclass

@@ -22,6 +22,7 @@ from charter.reports.forms import (
     SettingsForm,
 )
 from charter.reports.snapshot import build_snapshot, load_report
+from charter.rules import attach_error
 
 
 def _version(form) -> int | None:
@@ -30,13 +31,6 @@ def _version(form) -> int | None:
     except (TypeError, ValueError):
         return None
 
-
-def _attach(form, error: services.ReportError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
 
 
 def _report_for(report_id: int) -> ProgressReport:
@@ -108,7 +102,7 @@ def edit(report_id: int):
             form.version.data = str(current.version)
             return render_template("reports/conflict.html", form=form, current=current), 409
         except services.ReportError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Your report is saved."), "success")
@@ -227,7 +221,7 @@ def correct(report_id: int):
             revision = services.correct(current_user, report, _text(form), form.change_note.data)
         except services.ReportError as error:
             db.session.rollback()
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
@@ -281,7 +275,7 @@ def cycles(slug: str):
         try:
             cycle = services.create_cycle(current_user, site, _cycle_values(form))
         except services.ReportError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Cycle %(name)s is created.", name=cycle.name), "success")
@@ -321,7 +315,7 @@ def edit_cycle(cycle_id: int):
         try:
             services.update_cycle(current_user, cycle, _cycle_values(form))
         except services.ReportError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Cycle %(name)s is saved.", name=cycle.name), "success")
@@ -360,7 +354,7 @@ def settings(slug: str):
             services.update_site_settings(current_user, site, bool(form.supporters_exempt.data),
                                           form.missed_cycles_threshold.data)
         except services.ReportError as error:
-            extra = _attach(form, error)
+            extra = attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Reporting settings saved."), "success")

@@ -28,17 +28,14 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.organisations.services import organisation_leads, site_coordinators
 from charter.reports.snapshot import build_snapshot, canonical_json, sha256_of
+from charter.rules import RuleError
 from charter.urls import external_url
 
 TEXT_LIMIT = 100_000  # characters per narrative field: a 40-page report fits
 
 
-class ReportError(Exception):
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
+class ReportError(RuleError):
+    """A rule of this feature refused the request."""
 
 
 class ReportConflict(Exception):  # noqa: N818

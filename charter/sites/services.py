@@ -35,6 +35,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from charter.models.charter import sha256_text
+from charter.rules import RuleError
 from charter.signing import queries
 from charter.signing.queries import SigningStatus
 from charter.urls import external_url
@@ -47,14 +48,8 @@ SUMMARY_MAX = 2_000
 MAX_NUMBER = 2_147_483_647
 
 
-class ServiceError(Exception):
+class ServiceError(RuleError):
     """A rule refused the request. `field` names the form field the message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
 
 
 class DraftExists(ServiceError):
