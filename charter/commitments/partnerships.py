@@ -310,10 +310,11 @@ def invite(actor: User, commitment: Commitment, organisation_id: int,
         partnership.invited_by_id = actor.id
         partnership.responded_by_id = None
         partnership.responded_at = None
+        partnership.invited_at = utcnow()
     else:
         partnership = Partnership(commitment=commitment, organisation=organisation,
                                   status=PartnershipStatus.INVITED, role_note=role_note,
-                                  invited_by_id=actor.id)
+                                  invited_by_id=actor.id, invited_at=utcnow())
         db.session.add(partnership)
     org_name = organisation.name
     try:

@@ -202,7 +202,7 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
     ci_rows = [{
         "commitment_id": c.id, "indicator_id": indicator_ids[n % len(indicator_ids)],
         "baseline_value": Decimal("30"), "baseline_date": date(today.year - 2, 1, 1),
-        "target_value": Decimal("15"), "target_date": date(today.year + 1, 1, 1),
+        "target_value": Decimal("15"), "target_date": date(today.year + 1, 1, 1), "version": 1,
     } for n, c in enumerate(public_commitments[::step][:attached])]
     _bulk(CommitmentIndicator, ci_rows)
     ci_ids = _ids(CommitmentIndicator, CommitmentIndicator.id)

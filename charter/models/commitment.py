@@ -109,6 +109,7 @@ class Partnership(TimestampMixin, Base):
     )
     role_note: Mapped[str] = mapped_column(String(300), default="")
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    invited_at: Mapped[datetime | None]  # the latest invitation (a declined one may be renewed)
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     responded_at: Mapped[datetime | None]
 

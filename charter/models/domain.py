@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from charter.models.base import Base, TimestampMixin
+from charter.models.base import Base, TimestampMixin, VersionedMixin
 
 
-class ChangeDomain(TimestampMixin, Base):
+class ChangeDomain(VersionedMixin, TimestampMixin, Base):
     """A global heading that commitments are recorded against."""
 
     __tablename__ = "change_domain"

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from charter.models.base import Base, TimestampMixin, enum_column
+from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column
 from charter.models.enums import Direction
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 VALUE = Numeric(18, 6)
 
 
-class Indicator(TimestampMixin, Base):
+class Indicator(VersionedMixin, TimestampMixin, Base):
     """A measure: in the global catalogue (organisation_id is NULL), or an organisation's
     own indicator defined for one of its commitments."""
 
@@ -53,7 +53,7 @@ class Indicator(TimestampMixin, Base):
         return self.organisation_id is None
 
 
-class CommitmentIndicator(TimestampMixin, Base):
+class CommitmentIndicator(VersionedMixin, TimestampMixin, Base):
     """An indicator attached to a commitment, with its baseline and target."""
 
     __tablename__ = "commitment_indicator"
