@@ -502,8 +502,8 @@ def _imported_events():
     ]
 
 
-def test_large_uploads_record_the_same_events_in_one_flush(world, data, monkeypatch):
-    """Above a few dozen commitments the events are written in one flush; they must be the
+def test_uploads_record_the_same_events_in_one_insert(world, data, monkeypatch):
+    """The import writes its events in one INSERT (audit.record_many); they must be the
     very rows services.record writes one by one."""
     def run():
         draft = db.session.get(Commitment, data.draft.id)
@@ -526,9 +526,16 @@ def test_large_uploads_record_the_same_events_in_one_flush(world, data, monkeypa
         # The new commitment's id differs between runs.
         return [e[:4] + (e[4] if e[4] != new_id else "new",) + e[5:] for e in events]
 
-    one_by_one = run()
-    monkeypatch.setattr(spreadsheets, "RECORD_ONE_BY_ONE_UP_TO", 0)
     in_bulk = run()
+
+    def one_at_a_time(actor, organisation, events):
+        from charter.commitments import services
+
+        for commitment, changes in events:
+            services.record(actor, "commitment.imported", commitment, changes)
+
+    monkeypatch.setattr(spreadsheets, "_record_imported", one_at_a_time)
+    one_by_one = run()
     assert len(one_by_one) == 3
     assert in_bulk == one_by_one
 

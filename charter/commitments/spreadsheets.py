@@ -37,7 +37,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from charter import audit, permissions
 from charter.commitments import services
@@ -45,7 +45,6 @@ from charter.extensions import db
 from charter.models import (
     RAG,
     Ambition,
-    AuditEvent,
     ChangeDomain,
     Commitment,
     CommitmentIndicator,
@@ -55,7 +54,6 @@ from charter.models import (
     Measurement,
     Organisation,
 )
-from charter.models.base import utcnow
 from charter.tokens import TokenError, make_token, read_token
 
 # --- the file format ----------------------------------------------------------------------
@@ -1260,26 +1258,11 @@ class _Nothing:
 
 _NOTHING = _Nothing()
 
-# Up to this many events are recorded one by one through services.record; a larger upload
-# writes the same rows in one batched INSERT (services.record flushes after every event,
-# which for 10,000 commitments costs far longer than a request may take).
-RECORD_ONE_BY_ONE_UP_TO = 50
-
-
 def _record_imported(actor, organisation: Organisation, events: list[tuple[Commitment, dict]]) -> None:
-    """One "commitment.imported" event per commitment, as services.record writes it."""
-    if len(events) <= RECORD_ONE_BY_ONE_UP_TO:
-        for commitment, changes in events:
-            services.record(actor, "commitment.imported", commitment, changes)
-        return
-    now = utcnow()
-    db.session.execute(insert(AuditEvent), [
-        {"occurred_at": now, "actor_id": actor.id, "actor_label": actor.email,
-         "action": "commitment.imported", "object_type": "Commitment", "object_id": commitment.id,
-         "object_label": (commitment.title or "")[:300], "site_id": organisation.site_id,
-         "organisation_id": commitment.organisation_id, "changes": changes}
-        for commitment, changes in events
-    ])
+    """One "commitment.imported" event per commitment, as services.record writes it, in
+    one INSERT however large the upload (services.record flushes after every event)."""
+    audit.record_many(actor, "commitment.imported", events, site_id=organisation.site_id,
+                      organisation_id=organisation.id)
 
 
 # --- preview and confirmation ---------------------------------------------------------------
