@@ -12,8 +12,8 @@ from charter.extensions import db
 from charter.models import (
     AuditEvent,
     Invitation,
-    Membership,
     MemberRole,
+    Membership,
     Organisation,
     OrganisationStatus,
     OutboxMessage,
@@ -24,7 +24,6 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.organisations import invitations, services
 from charter.permissions import PermissionDenied
-from tests import factories as f
 from tests.support import text_of
 
 
@@ -258,7 +257,8 @@ def test_coordinator_queue_approve_and_decline_pages(client, world):
     assert response.status_code == 302
     # Declining without a reason keeps the application pending and says why.
     response = client.post(f"/manage/organisations/{second.slug}/decline",
-                           data={f"decline-{second.id}-reason": "", f"decline-{second.id}-version": second.version})
+                           data={f"decline-{second.id}-reason": "",
+                                 f"decline-{second.id}-version": second.version})
     assert response.status_code == 400
     assert "Give a reason: the applicant will see it." in text_of(response)
     response = client.post(f"/manage/organisations/{second.slug}/decline",
