@@ -11,6 +11,7 @@ from charter import permissions
 from charter.extensions import db
 from charter.lookups import site_or_404
 from charter.models import CharterStatus, CharterVersion, Site
+from charter.rules import attach_error
 from charter.signing import queries
 from charter.sites import bp, services
 from charter.sites import diff as textdiff
@@ -22,10 +23,13 @@ from charter.text import render_markdown
 
 @bp.route("/sites/<slug>")
 def site(slug: str):
+    from charter.dashboards import metrics  # the dashboards section (templates/sites/_dashboards.html)
+
     overview = services.site_overview(site_or_404(slug))
     return render_template(
         "sites/site.html", o=overview, site=overview.site,
         can_manage=permissions.can_manage_charter(current_user, overview.site),
+        dash=metrics.site_view(overview.site, signatories=overview.signatories),
     )
 
 
@@ -134,13 +138,6 @@ def _managed_version_or_404(site_obj: Site, number: int) -> CharterVersion:
     return version_obj
 
 
-def _attach_error(form, error: services.ServiceError) -> list[str]:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-        return []
-    return [error.message]
-
 
 @bp.route("/manage/sites/<slug>/charter")
 @login_required
@@ -183,7 +180,7 @@ def new_version(slug: str):
                                                      form.body.data, form.change_summary.data or "")
                 except services.ServiceError as error:
                     db.session.rollback()
-                    extra_errors = _attach_error(form, error)
+                    extra_errors = attach_error(form, error)
                     status = error.status
                     draft = getattr(error, "draft", None) or services.current_draft(site_obj)
                 else:
@@ -240,7 +237,7 @@ def edit_version(slug: str, number: int):
                     status = 409
                 except services.ServiceError as error:
                     db.session.rollback()
-                    extra_errors = _attach_error(form, error)
+                    extra_errors = attach_error(form, error)
                     status = error.status
                 else:
                     db.session.commit()

@@ -1,0 +1,802 @@
+"""The public dashboards' figures: the site view (/sites/<slug>) and PROMISE Global (/global).
+
+Everything here is public data only (see `public_organisation` and `public_commitment`):
+organisations that are active or withdrawn, commitments that are published or retired,
+published reports, catalogue indicators attached to public commitments. Drafts, pending or
+declined organisations, report drafts and every private field stay out, by the queries'
+own conditions rather than by filtering afterwards.
+
+Figures are aggregated in SQL (GROUP BY, COUNT, SUM with CASE, a window function) and each
+view runs a fixed number of statements whatever the data size:
+
+    site_view(site)   domains × completion (1), cycles (1) and compliance (1, when any cycle
+                      is past), latest reports (1), indicator trends (1); signatories by
+                      sector (1, unless the page passes the signatories it already loaded)
+    global_view()     sites (1), organisations by tier (1), domains (1), commitments by site
+                      and domain (1), cycles (1), compliance (1), indicators (1), example
+                      commitments (1)
+
+Both return plain values (dicts, lists, strings, numbers, dates), so the HTML pages and the
+PDFs (charter.pdf.render_pdf refuses anything else) read the same figures and the same
+charts; a chart is a dict with the keys the chart macro reads (uri, alt, columns, rows …).
+
+Reporting compliance follows charter.reports.status: an organisation owes a report for a
+cycle when it is active, is not a supporter of a site that exempts supporters, and first
+signed (any version, as a UTC date) on or before the cycle's due date; it published when its
+report for the cycle is published. "By the due date" means first published before the end of
+the due date in the site's time zone. A cycle is past once its due date has passed there.
+
+Indicators read only the last INDICATOR_QUARTERS quarters (two years) of measurements, so
+their cost does not grow with the years of history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+import pygal
+from flask_babel import gettext as _
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select
+from sqlalchemy import literal as sql_literal
+
+from charter import charts
+from charter.extensions import db
+from charter.formatting import zone
+from charter.models import (
+    ChangeDomain,
+    Commitment,
+    CommitmentIndicator,
+    CommitmentStatus,
+    Completion,
+    Indicator,
+    Measurement,
+    Organisation,
+    OrganisationStatus,
+    ProgressReport,
+    ReportingCycle,
+    ReportStatus,
+    Sector,
+    Signature,
+    Site,
+    Tier,
+)
+from charter.models.base import UTCDateTime, utcnow
+from charter.reports.queries import published_reports_query
+from charter.reports.status import site_today
+from charter.signing.queries import has_current_signature
+
+PUBLIC_ORGANISATION = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
+PUBLIC_COMMITMENT = (CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED)
+RECENT_CYCLES = 8       # past cycles shown per site
+AVERAGE_OF = 4          # PROMISE Global's average compliance: the last four past cycles
+INDICATOR_QUARTERS = 8  # indicators: the last eight quarters (two years) up to today's
+LATEST_REPORTS = 10
+EXAMPLES = 3            # example commitments from the strongest site in a domain
+COMPLETION_ORDER = (Completion.COMPLETED, Completion.SUBSTANTIAL, Completion.LIMITED,
+                    Completion.NOT_STARTED, Completion.WITHDRAWN)
+
+
+def public_organisation():
+    """SQL condition on Organisation: shown publicly (active or withdrawn)."""
+    return Organisation.status.in_(PUBLIC_ORGANISATION)
+
+
+def public_commitment():
+    """SQL condition on Commitment: published or retired (never a draft)."""
+    return Commitment.status.in_(PUBLIC_COMMITMENT)
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+def percent(part: int, whole: int) -> int | None:
+    """A whole-number percentage, rounded half up; None when there is nothing to divide."""
+    if not whole:
+        return None
+    return int((Decimal(100) * part / whole).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def rounded(value, places: int = 2) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def mean(values) -> int | None:
+    """The mean of whole percentages, rounded half up (None when there is none)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return int((Decimal(sum(present)) / len(present)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def quarter_label(year: int, quarter: int) -> str:
+    return _("%(year)d Q%(quarter)d", year=year, quarter=quarter)
+
+
+def quarter_index(column):
+    """SQL: the quarter a date falls in, as one integer (year × 4 + quarter − 1), on SQLite
+    and PostgreSQL alike."""
+    return cast(extract("year", column), Integer) * 4 + (cast(extract("month", column), Integer) - 1) // 3
+
+
+def quarter_of(index: int) -> tuple[int, int]:
+    return index // 4, index % 4 + 1
+
+
+def quarter_window(today: date) -> date:
+    """The first day of the oldest quarter the indicators look at (INDICATOR_QUARTERS
+    quarters up to today's): older history is never read, so the cost stays bounded."""
+    year, quarter = quarter_of(today.year * 4 + (today.month - 1) // 3 - (INDICATOR_QUARTERS - 1))
+    return date(year, (quarter - 1) * 3 + 1, 1)
+
+
+# --- charts as plain values --------------------------------------------------------------------
+
+def plain_chart(chart: charts.Chart) -> dict:
+    """A chart as plain values for templates and PDFs (the keys the chart macro reads)."""
+    return {
+        "uri": chart.uri, "alt": chart.alt, "columns": list(chart.columns),
+        "rows": [list(row) for row in chart.rows], "width": chart.width, "height": chart.height,
+        "notes": list(chart.notes), "empty": chart.empty,
+    }
+
+
+def with_columns(chart: charts.Chart, headers, cells_per_row) -> charts.Chart:
+    """The chart with more columns in its data table (e.g. how many organisations stand
+    behind each value); the picture is unchanged."""
+    rows = tuple((*row, *extra) for row, extra in zip(chart.rows, cells_per_row, strict=True))
+    return replace(chart, columns=(*chart.columns, *headers), rows=rows)
+
+
+# Dash patterns tell the lines apart without relying on colour.
+DASHES = ("none", "12, 6", "3, 5", "12, 4, 3, 4", "6, 6", "2, 2", "16, 4", "8, 3, 2, 3")
+
+
+def _series(categories, series) -> list[tuple[str, list]]:
+    series_list = [(str(name), [charts._decimal(v) for v in values])
+                   for name, values in (series.items() if isinstance(series, dict) else series)]
+    for name, values in series_list:
+        if len(values) != len(categories):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
+    return series_list
+
+
+def line_chart(categories, series, *, title: str = "", unit: str = "", category_header: str = "",
+               alt: str | None = None, y_range: tuple[float, float] | None = None) -> charts.Chart:
+    """Lines over ordered categories (quarters, cycles), one per series; None leaves a gap.
+
+    charter.charts has no generic line chart (nor horizontal bars, below), so these are drawn
+    here on pygal's API the way charts.py draws its own: the same style, colours, script-free
+    SVG and stable output, cached by their data, returning the same `Chart`.
+    """
+    return _drawn("line", categories, series, title=title, unit=unit, category_header=category_header,
+                  alt=alt, y_range=y_range)
+
+
+def horizontal_bar_chart(categories, series, *, stacked: bool = False, title: str = "",
+                         category_header: str = "", alt: str | None = None) -> charts.Chart:
+    """Horizontal bars (one row per category, e.g. change domains with long names), grouped
+    or stacked by series; the chart grows with the number of categories. A stacked chart's
+    table adds a Total column."""
+    return _drawn("hbar-stacked" if stacked else "hbar", categories, series, title=title, unit="",
+                  category_header=category_header, alt=alt, y_range=None)
+
+
+def _drawn(kind, categories, series, *, title, unit, category_header, alt, y_range) -> charts.Chart:
+    locale = charts._locale()
+    categories = [str(c) for c in categories]
+    series_list = _series(categories, series)
+    key = charts._key(kind, categories, [(n, [str(v) for v in vs]) for n, vs in series_list],
+                      title, unit, category_header, alt, y_range, locale)
+    return _drawn_cached(key, kind, tuple(categories), tuple((n, tuple(vs)) for n, vs in series_list),
+                         title, unit, category_header, alt, y_range, locale)
+
+
+@lru_cache(maxsize=256)
+def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
+                  locale) -> charts.Chart:
+    stacked = kind == "hbar-stacked"
+    columns = [category_header or (_("Period") if kind == "line" else _("Category")),
+               *(name for name, _values in series_list)]
+    rows = []
+    for i, category in enumerate(categories):
+        cells = [charts.format_number(values[i], locale) for _name, values in series_list]
+        if stacked:
+            cells.append(charts.format_number(
+                sum((values[i] or 0 for _name, values in series_list), Decimal(0)), locale))
+        rows.append((category, *cells))
+    if stacked:
+        columns.append(_("Total"))
+    empty = not categories or all(v is None for _n, values in series_list for v in values)
+    if alt is None:
+        kinds = {"line": _("Line chart"), "hbar": _("Horizontal bar chart"),
+                 "hbar-stacked": _("Stacked horizontal bar chart")}
+        alt = (_("%(kind)s: %(title)s.", kind=kinds[kind], title=title) if title
+               else f"{kinds[kind]}.")
+        alt += " " + _("%(series)s for %(categories)s.",
+                       series=", ".join(name for name, _v in series_list) or _("no series"),
+                       categories=", ".join(categories) or _("no categories"))
+        if unit:
+            alt += " " + _("Values in %(unit)s.", unit=unit)
+    colours = [charts.PALETTE[i % len(charts.PALETTE)] for i in range(len(series_list))]
+    chart_id = charts._chart_id(key)
+    legend = len(series_list) > 1 or stacked
+    options = {
+        "value_formatter": lambda v: charts.format_number(v, locale),
+        "show_legend": legend,
+        "y_title": unit or None,
+    }
+    height = charts.HEIGHT
+    if kind == "line":
+        cls = pygal.Line
+        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
+                       dots_size=5, allow_interruptions=True)
+        if y_range:
+            options["range"] = y_range
+    else:
+        cls = pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar
+        labels = charts._whole_number_labels(list(series_list), stacked)
+        if labels:
+            options["y_labels"] = labels
+        options.update(print_values=False, rounded_bars=0)
+        per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
+        legend_rows = -(-len(series_list) // 3) if legend else 0
+        height = max(charts.HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
+    config = charts._config(colours, title, chart_id, len(series_list) if legend else 0, **options)
+    if legend:
+        # pygal reserves order // columns legend rows, one short when the last row is partly
+        # filled (5 series in 3 columns): give the missing row its room.
+        columns_ = config["legend_at_bottom_columns"]
+        missing = -(-len(series_list) // columns_) - max(1, len(series_list) // columns_)
+        if missing > 0:
+            config["margin_bottom"] = config["margin"] + 26 * missing
+            height += 26 * missing
+    chart = cls(**config)
+    chart.height = height
+    # pygal draws horizontal bars bottom up: reverse them so they read top down like the table.
+    order = list(range(len(categories)))
+    if kind != "line":
+        order.reverse()
+    chart.x_labels = [categories[i] for i in order]
+    for n, (name, values) in enumerate(series_list):
+        extra = {}
+        if kind == "line":
+            dash = DASHES[n % len(DASHES)]
+            extra["stroke_style"] = {"width": 3} if dash == "none" else {"width": 3, "dasharray": dash}
+        chart.add(name, [float(values[i]) if values[i] is not None else None for i in order], **extra)
+    svg = charts._render(chart, chart_id, alt)
+    return charts.Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), height=height,
+                        empty=empty)
+
+
+# --- building blocks shared by both views -------------------------------------------------------
+
+def _domains() -> list[ChangeDomain]:
+    return list(db.session.scalars(
+        select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.name, ChangeDomain.id)))
+
+
+def _end_of_day_utc(day: date, tz_name: str | None) -> datetime:
+    """The first instant after `day` in the given time zone, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone(tz_name)).astimezone(UTC)
+
+
+def _past_cycles(sites: list[Site], now: datetime | None) -> dict[int, list[ReportingCycle]]:
+    """The sites' cycles whose due date has passed where the site is: the last
+    RECENT_CYCLES of each, oldest first. One query."""
+    by_id = {s.id: s for s in sites}
+    out: dict[int, list[ReportingCycle]] = {s.id: [] for s in sites}
+    if not sites:
+        return out
+    today = {s.id: site_today(s, now) for s in sites}
+    cycles = db.session.scalars(
+        select(ReportingCycle)
+        .where(ReportingCycle.site_id.in_(list(by_id)), ReportingCycle.due_date < max(today.values()))
+        .order_by(ReportingCycle.due_date, ReportingCycle.id)
+    )
+    for cycle in cycles:
+        if cycle.due_date < today[cycle.site_id]:
+            out[cycle.site_id].append(cycle)
+    return {site_id: cycles[-RECENT_CYCLES:] for site_id, cycles in out.items()}
+
+
+def _compliance_counts(cycles: list[ReportingCycle], sites: dict[int, Site]) -> dict[int, tuple]:
+    """{cycle id: (owed, published, published by the due date)} for the given cycles, in one
+    aggregated query (the rules of charter.reports.status, expressed in SQL)."""
+    if not cycles:
+        return {}
+    # Each cycle's two deadlines, as literal instants: the end of its due date in UTC (when
+    # the organisation must have first signed by) and in the site's time zone (on time).
+    signed_by = case(
+        {c.id: sql_literal(_end_of_day_utc(c.due_date, "UTC"), UTCDateTime()) for c in cycles},
+        value=ReportingCycle.id)
+    on_time_by = case(
+        {c.id: sql_literal(_end_of_day_utc(c.due_date, sites[c.site_id].timezone), UTCDateTime())
+         for c in cycles},
+        value=ReportingCycle.id)
+    signed_in_time = exists().where(Signature.organisation_id == Organisation.id,
+                                    Signature.signed_at < signed_by)
+    rows = db.session.execute(
+        select(
+            ReportingCycle.id,
+            func.count(Organisation.id),
+            func.count(ProgressReport.id),
+            func.coalesce(func.sum(case((ProgressReport.published_at < on_time_by, 1), else_=0)), 0),
+        )
+        .select_from(ReportingCycle)
+        .join(Site, Site.id == ReportingCycle.site_id)
+        .join(Organisation, Organisation.site_id == ReportingCycle.site_id)
+        .outerjoin(ProgressReport, and_(ProgressReport.organisation_id == Organisation.id,
+                                        ProgressReport.cycle_id == ReportingCycle.id,
+                                        ProgressReport.status == ReportStatus.PUBLISHED))
+        .where(
+            ReportingCycle.id.in_([c.id for c in cycles]),
+            Organisation.status == OrganisationStatus.ACTIVE,
+            or_(Organisation.tier != Tier.SUPPORTER, Site.supporters_exempt.is_(False)),
+            signed_in_time,
+        )
+        .group_by(ReportingCycle.id)
+    ).all()
+    return {cycle_id: (owed, published, int(on_time)) for cycle_id, owed, published, on_time in rows}
+
+
+def _cycle_row(cycle: ReportingCycle, counts: tuple | None) -> dict:
+    owed, published, on_time = counts or (0, 0, 0)
+    year, quarter = cycle.period_end.year, (cycle.period_end.month - 1) // 3 + 1
+    return {
+        "id": cycle.id, "name": cycle.name, "due_date": cycle.due_date,
+        "period_start": cycle.period_start, "period_end": cycle.period_end,
+        "quarter": (year, quarter), "quarter_label": quarter_label(year, quarter),
+        "owed": owed, "published": published, "on_time": on_time,
+        "published_percent": percent(published, owed), "on_time_percent": percent(on_time, owed),
+    }
+
+
+def _indicator_rows(site_id: int | None = None, today: date | None = None):
+    """Catalogue indicators on public commitments of public organisations: per indicator,
+    site and quarter of the last INDICATOR_QUARTERS, the mean across organisations of each
+    organisation's mean value in the quarter (a measurement counts in the quarter its period
+    ends), and how many organisations reported. One aggregated query; rows are
+    (indicator id, name, unit, direction, reference, site id, quarter index, mean, organisations)."""
+    since = quarter_window(today or utcnow().date())
+    quarter = quarter_index(Measurement.period_end)
+    per_org = (
+        select(
+            CommitmentIndicator.indicator_id.label("indicator_id"),
+            Organisation.site_id.label("site_id"),
+            Organisation.id.label("organisation_id"),
+            quarter.label("quarter"),
+            func.avg(Measurement.value).label("value"),
+        )
+        .select_from(Measurement)
+        .join(CommitmentIndicator, CommitmentIndicator.id == Measurement.commitment_indicator_id)
+        .join(Commitment, Commitment.id == CommitmentIndicator.commitment_id)
+        .join(Organisation, Organisation.id == Commitment.organisation_id)
+        .join(Indicator, Indicator.id == CommitmentIndicator.indicator_id)
+        .where(Indicator.organisation_id.is_(None), public_commitment(), public_organisation(),
+               Measurement.period_end >= since)
+        .group_by(CommitmentIndicator.indicator_id, Organisation.site_id, Organisation.id, quarter)
+    )
+    if site_id is not None:
+        per_org = per_org.where(Organisation.site_id == site_id)
+    per_org = per_org.subquery()
+    per_site = (
+        select(per_org.c.indicator_id, per_org.c.site_id, per_org.c.quarter,
+               func.avg(per_org.c.value).label("value"), func.count().label("organisations"))
+        .group_by(per_org.c.indicator_id, per_org.c.site_id, per_org.c.quarter)
+        .subquery()
+    )
+    return db.session.execute(
+        select(Indicator.id, Indicator.name, Indicator.unit, Indicator.direction, Indicator.reference,
+               per_site.c.site_id, per_site.c.quarter, per_site.c.value, per_site.c.organisations)
+        .join(per_site, per_site.c.indicator_id == Indicator.id)
+        .order_by(Indicator.name, Indicator.id, per_site.c.site_id, per_site.c.quarter)
+    ).all()
+
+
+def _indicator_info(row) -> dict:
+    return {"id": row[0], "name": row[1], "unit": row[2], "direction": row[3].value,
+            "direction_label": row[3].label, "reference": row[4] or ""}
+
+
+# --- the site view -------------------------------------------------------------------------------
+
+def _sector_counts(site: Site, signatories) -> dict[tuple[str, str], int]:
+    """{(sector, tier): n} of the site's current signatories and supporters."""
+    if signatories is not None:
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for org in signatories:
+            counts[(Sector(org.sector).value, Tier(org.tier).value)] += 1
+        return counts
+    rows = db.session.execute(
+        select(Organisation.sector, Organisation.tier, func.count())
+        .where(Organisation.site_id == site.id, Organisation.status == OrganisationStatus.ACTIVE,
+               has_current_signature())
+        .group_by(Organisation.sector, Organisation.tier)
+    ).all()
+    return {(Sector(s).value, Tier(t).value): n for s, t, n in rows}
+
+
+def _sectors_section(site: Site, signatories) -> dict:
+    counts = _sector_counts(site, signatories)
+    sectors = [s for s in Sector if counts.get((s.value, "signatory")) or counts.get((s.value, "supporter"))]
+    rows = [{"sector": s.value, "label": s.label,
+             "signatories": counts.get((s.value, "signatory"), 0),
+             "supporters": counts.get((s.value, "supporter"), 0)} for s in sectors]
+    for row in rows:
+        row["total"] = row["signatories"] + row["supporters"]
+    chart = horizontal_bar_chart(
+        [r["label"] for r in rows],
+        [(_("Signatories"), [r["signatories"] for r in rows]),
+         (_("Supporters"), [r["supporters"] for r in rows])], stacked=True,
+        title=_("Signatories and supporters by sector"), category_header=_("Sector"))
+    return {
+        "rows": rows,
+        "signatories": sum(r["signatories"] for r in rows),
+        "supporters": sum(r["supporters"] for r in rows),
+        "total": sum(r["total"] for r in rows),
+        "chart": plain_chart(chart),
+    }
+
+
+def _domains_section(site: Site) -> dict:
+    """Public commitments of the site by change domain and completion level: one query
+    (active domains, and retired ones that still hold commitments)."""
+    counts = (
+        select(Commitment.domain_id.label("domain_id"), Commitment.completion.label("completion"),
+               func.count(Commitment.id).label("n"))
+        .join(Organisation, Organisation.id == Commitment.organisation_id)
+        .where(Organisation.site_id == site.id, public_organisation(), public_commitment())
+        .group_by(Commitment.domain_id, Commitment.completion)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug, counts.c.completion, counts.c.n)
+        .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
+        .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
+        .order_by(ChangeDomain.position, ChangeDomain.name, ChangeDomain.id)
+    ).all()
+    domains: dict[int, dict] = {}
+    for domain_id, name, slug, completion, n in rows:
+        entry = domains.setdefault(domain_id, {"id": domain_id, "name": name, "slug": slug,
+                                               "counts": {c.value: 0 for c in Completion}, "total": 0})
+        if completion is not None:
+            entry["counts"][Completion(completion).value] = n
+            entry["total"] += n
+    items = list(domains.values())
+    chart = horizontal_bar_chart(
+        [d["name"] for d in items],
+        [(c.label, [d["counts"][c.value] for d in items]) for c in Completion], stacked=True,
+        title=_("Public commitments by change domain and completion level"),
+        category_header=_("Change domain"))
+    by_completion = {c.value: sum(d["counts"][c.value] for d in items) for c in Completion}
+    return {
+        "rows": items,
+        "completions": [{"value": c.value, "label": c.label} for c in Completion],
+        "by_completion": by_completion,
+        "total": sum(d["total"] for d in items),
+        "chart": plain_chart(chart),
+    }
+
+
+def _compliance_section(site: Site, now: datetime | None) -> dict:
+    cycles = _past_cycles([site], now)[site.id]
+    counts = _compliance_counts(cycles, {site.id: site})
+    rows = [_cycle_row(c, counts.get(c.id)) for c in cycles]
+    chart = charts.bar_chart(
+        [r["name"] for r in rows],
+        [(_("Published by the due date (%)"), [r["on_time_percent"] for r in rows]),
+         (_("Published at all (%)"), [r["published_percent"] for r in rows])],
+        title=_("Reporting compliance per cycle"), unit="%", category_header=_("Cycle"))
+    chart = with_columns(chart, (_("Reports owed"),), [(str(r["owed"]),) for r in rows])
+    return {"cycles": rows, "chart": plain_chart(chart)}
+
+
+def _latest_reports(site: Site) -> list[dict]:
+    reports = db.session.scalars(
+        published_reports_query(site_id=site.id).where(public_organisation()).limit(LATEST_REPORTS))
+    tz = zone(site.timezone)
+    return [{"id": r.id, "organisation": r.organisation.name, "organisation_slug": r.organisation.slug,
+             "cycle": r.cycle.name,
+             "published_on": r.published_at.astimezone(tz).date() if r.published_at else None}
+            for r in reports]
+
+
+def _trend(info: dict, points: list[tuple[int, int, Decimal, int]]) -> dict:
+    """One indicator's trend over the quarters with a value (of the last INDICATOR_QUARTERS)."""
+    quarters = [{"label": quarter_label(y, q), "year": y, "quarter": q, "value": v, "organisations": n}
+                for y, q, v, n in points]
+    chart = line_chart(
+        [q["label"] for q in quarters],
+        [(_("Mean across organisations"), [q["value"] for q in quarters])],
+        title=info["name"], unit=info["unit"], category_header=_("Quarter"),
+    )
+    chart = with_columns(chart, (_("Organisations reporting"),),
+                         [(str(q["organisations"]),) for q in quarters])
+    chart = replace(chart, notes=(info["direction_label"] + ".",))
+    return {**info, "quarters": quarters, "chart": plain_chart(chart)}
+
+
+def _trends_section(site: Site, now: datetime | None) -> list[dict]:
+    grouped: dict[int, tuple[dict, list]] = {}
+    for row in _indicator_rows(site.id, site_today(site, now)):
+        info, points = grouped.setdefault(row[0], (_indicator_info(row), []))
+        points.append((*quarter_of(row[6]), rounded(row[7]), row[8]))
+    return [_trend(info, points) for info, points in grouped.values()]
+
+
+def site_view(site: Site, *, signatories=None, now: datetime | None = None) -> dict:
+    """Everything the site's public dashboards show (page and PDF), as plain values.
+
+    `signatories`: the site's current signatories and supporters when the caller has
+    loaded them already (the site page has), which saves counting them again."""
+    return {
+        "site": {"name": site.name, "slug": site.slug, "country": site.country},
+        "generated_on": site_today(site, now),
+        "sectors": _sectors_section(site, signatories),
+        "domains": _domains_section(site),
+        "compliance": _compliance_section(site, now),
+        "reports": _latest_reports(site),
+        "indicators": _trends_section(site, now),
+    }
+
+
+# --- PROMISE Global ------------------------------------------------------------------------------
+
+def _organisation_counts() -> dict[int, dict]:
+    """Per site: current signatories and supporters (active, holding a signature that is not
+    withdrawn) and all active organisations. One query."""
+    rows = db.session.execute(
+        select(Organisation.site_id, Organisation.tier, func.count(),
+               func.sum(case((has_current_signature(), 1), else_=0)))
+        .where(Organisation.status == OrganisationStatus.ACTIVE)
+        .group_by(Organisation.site_id, Organisation.tier)
+    ).all()
+    out: dict[int, dict] = defaultdict(lambda: {"signatories": 0, "supporters": 0, "active": 0})
+    for site_id, tier, active, signed in rows:
+        entry = out[site_id]
+        entry["active"] += active
+        entry["signatories" if Tier(tier) == Tier.SIGNATORY else "supporters"] += int(signed or 0)
+    return out
+
+
+def _domain_counts() -> dict[tuple[int, int], dict]:
+    """Per (site, domain): public commitments, how many are completed, and how many active
+    organisations hold at least one. One query."""
+    rows = db.session.execute(
+        select(
+            Organisation.site_id, Commitment.domain_id, func.count(Commitment.id),
+            func.coalesce(func.sum(case((Commitment.completion == Completion.COMPLETED, 1), else_=0)), 0),
+            func.count(func.distinct(case((Organisation.status == OrganisationStatus.ACTIVE,
+                                           Organisation.id)))),
+        )
+        .join(Organisation, Organisation.id == Commitment.organisation_id)
+        .where(public_organisation(), public_commitment())
+        .group_by(Organisation.site_id, Commitment.domain_id)
+    ).all()
+    return {(site_id, domain_id): {"commitments": n, "completed": int(done), "organisations": orgs}
+            for site_id, domain_id, n, done, orgs in rows}
+
+
+def _examples(strongest: dict[int, int]) -> dict[int, list[dict]]:
+    """Up to EXAMPLES public commitments per domain from its strongest site, furthest along
+    first. One query (a window function), whatever the number of domains."""
+    if not strongest:
+        return {}
+    completion_rank = case({c: i for i, c in enumerate(COMPLETION_ORDER)},
+                           value=Commitment.completion, else_=len(COMPLETION_ORDER))
+    status_rank = case((Commitment.status == CommitmentStatus.PUBLISHED, 0), else_=1)
+    ranked = (
+        select(
+            Commitment.id.label("id"), Commitment.title.label("title"),
+            Commitment.domain_id.label("domain_id"), Commitment.completion.label("completion"),
+            Organisation.name.label("organisation"), Organisation.slug.label("organisation_slug"),
+            func.row_number().over(
+                partition_by=Commitment.domain_id,
+                order_by=(status_rank, completion_rank, Commitment.updated_at.desc(),
+                          Commitment.id.desc()),
+            ).label("rank"),
+        )
+        .join(Organisation, Organisation.id == Commitment.organisation_id)
+        .where(public_organisation(), public_commitment(),
+               or_(*(and_(Commitment.domain_id == domain_id, Organisation.site_id == site_id)
+                     for domain_id, site_id in strongest.items())))
+        .subquery()
+    )
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in db.session.execute(
+            select(ranked).where(ranked.c.rank <= EXAMPLES).order_by(ranked.c.domain_id, ranked.c.rank)):
+        out[row.domain_id].append({
+            "id": row.id, "title": row.title, "organisation": row.organisation,
+            "organisation_slug": row.organisation_slug,
+            "completion": Completion(row.completion).label,
+        })
+    return out
+
+
+def _strength(site_ids: list[int], domains: list[dict], counts, active: dict[int, int],
+              names: dict[int, str]) -> tuple[list[dict], dict[int, int]]:
+    """Sites × domains: each site's coverage (share of its active organisations with a public
+    commitment in the domain) and share completed, and the strongest site per domain."""
+    rows = []
+    strongest: dict[int, int] = {}
+    for domain in domains:
+        cells = []
+        for site_id in site_ids:
+            c = counts.get((site_id, domain["id"]), {"commitments": 0, "completed": 0, "organisations": 0})
+            cells.append({
+                "site_id": site_id, "commitments": c["commitments"], "completed": c["completed"],
+                "organisations": c["organisations"], "active": active.get(site_id, 0),
+                "coverage_percent": percent(c["organisations"], active.get(site_id, 0)),
+                "completed_percent": percent(c["completed"], c["commitments"]),
+                "strongest": False,
+            })
+        candidates = [c for c in cells if c["commitments"] and c["organisations"]]
+        best = None
+        if candidates:
+            # max() keeps the first of equals: the sites come in name order.
+            best = max(candidates, key=lambda c: (
+                Decimal(c["organisations"]) / c["active"], Decimal(c["completed"]) / c["commitments"],
+                c["commitments"]))
+            best["strongest"] = True
+            strongest[domain["id"]] = best["site_id"]
+        rows.append({**domain, "cells": cells,
+                     "strongest_site_id": best["site_id"] if best else None,
+                     "strongest_site": names[best["site_id"]] if best else None})
+    return rows, strongest
+
+
+def _learning(sites: list[dict], strength_rows: list[dict]) -> None:
+    """For each site: where it is strongest, and up to three domains where another site
+    covers most more of its organisations (the site to learn from)."""
+    for index, site in enumerate(sites):
+        strongest_in = []
+        gaps = []
+        for row in strength_rows:
+            cell = row["cells"][index]
+            if row["strongest_site_id"] == site["id"]:
+                strongest_in.append(row["name"])
+            elif row["strongest_site_id"] is not None:
+                best = next(c for c in row["cells"] if c["strongest"])
+                gap = (best["coverage_percent"] or 0) - (cell["coverage_percent"] or 0)
+                if gap > 0:
+                    gaps.append({"domain": row["name"], "domain_slug": row["slug"],
+                                 "site": row["strongest_site"], "site_slug": best["site_slug"],
+                                 "theirs": best["coverage_percent"], "ours": cell["coverage_percent"] or 0,
+                                 "gap": gap})
+        gaps.sort(key=lambda g: (-g["gap"], g["domain"]))
+        site["strongest_in"] = strongest_in
+        site["learn_from"] = gaps[:3]
+
+
+def _compliance_by_site(sites: list[Site], now: datetime | None):
+    cycles = _past_cycles(sites, now)
+    counts = _compliance_counts([c for cs in cycles.values() for c in cs], {s.id: s for s in sites})
+    return {site_id: [_cycle_row(c, counts.get(c.id)) for c in cs] for site_id, cs in cycles.items()}
+
+
+def _comparison(info: dict, per_site: dict[int, list], site_names: dict[int, str],
+                site_order: list[int]) -> dict:
+    """One catalogue indicator across the sites that report it: each site's value in the
+    latest quarter every one of them has, or (labelled) each site's own latest quarter."""
+    reporting = [s for s in site_order if per_site.get(s)]
+    common = set.intersection(*({(y, q) for y, q, _v, _n in per_site[s]} for s in reporting))
+    shared = max(common) if common else None
+    values = []
+    for site_id in reporting:
+        points = {(y, q): (v, n) for y, q, v, n in per_site[site_id]}
+        y, q = shared or max(points)
+        value, organisations = points[(y, q)]
+        values.append({"site_id": site_id, "site": site_names[site_id], "value": value,
+                       "organisations": organisations, "quarter_label": quarter_label(y, q)})
+    period = quarter_label(*shared) if shared else None
+    series_name = (_("Mean across organisations, %(period)s", period=period) if period
+                   else _("Mean across organisations, each site's latest quarter"))
+    chart = charts.bar_chart(
+        [v["site"] for v in values], [(series_name, [v["value"] for v in values])],
+        title=info["name"], unit=info["unit"], category_header=_("Site"))
+    chart = with_columns(chart, (_("Quarter"), _("Organisations reporting")),
+                         [(v["quarter_label"], str(v["organisations"])) for v in values])
+    chart = replace(chart, notes=(info["direction_label"] + ".",))
+    return {**info, "period": period, "same_period": shared is not None, "values": values,
+            "chart": plain_chart(chart)}
+
+
+def _comparisons(site_names: dict[int, str], site_order: list[int], today: date) -> list[dict]:
+    grouped: dict[int, tuple[dict, dict[int, list]]] = {}
+    for row in _indicator_rows(today=today):
+        info, per_site = grouped.setdefault(row[0], (_indicator_info(row), defaultdict(list)))
+        per_site[row[5]].append((*quarter_of(row[6]), rounded(row[7]), row[8]))
+    return [_comparison(info, per_site, site_names, site_order) for info, per_site in grouped.values()]
+
+
+def _trend_across_cycles(sites: list[dict]) -> dict:
+    """Compliance (published at all) per site per quarter of the cycles' periods: the last
+    RECENT_CYCLES quarters that any site has."""
+    quarters = sorted({c["quarter"] for s in sites for c in s["cycles"]})[-RECENT_CYCLES:]
+    series = []
+    for site in sites:
+        by_quarter = {c["quarter"]: c["published_percent"] for c in site["cycles"]}
+        series.append((site["name"], [by_quarter.get(q) for q in quarters]))
+    chart = line_chart([quarter_label(*q) for q in quarters], series,
+                       title=_("Reports published per cycle, by site"), unit="%",
+                       category_header=_("Cycle (quarter its period ends)"), y_range=(0, 100))
+    return plain_chart(chart)
+
+
+def global_view(now: datetime | None = None) -> dict:
+    """The sites side by side (page and PDF), as plain values."""
+    site_objs = list(db.session.scalars(select(Site).order_by(Site.name, Site.id)))
+    names = {s.id: s.name for s in site_objs}
+    site_ids = [s.id for s in site_objs]
+    organisations = _organisation_counts()
+    counts = _domain_counts()
+    used = {domain_id for (_site, domain_id) in counts}
+    domains_shown = [{"id": d.id, "name": d.name, "slug": d.slug} for d in _domains()
+                     if d.is_active or d.id in used]
+    compliance = _compliance_by_site(site_objs, now)
+
+    sites = []
+    for s in site_objs:
+        org = organisations.get(s.id, {"signatories": 0, "supporters": 0, "active": 0})
+        commitments = sum(c["commitments"] for (sid, _d), c in counts.items() if sid == s.id)
+        completed = sum(c["completed"] for (sid, _d), c in counts.items() if sid == s.id)
+        cycles = compliance.get(s.id, [])
+        last_four = cycles[-AVERAGE_OF:]
+        sites.append({
+            "id": s.id, "name": s.name, "slug": s.slug, "country": s.country,
+            "signatories": org["signatories"], "supporters": org["supporters"], "active": org["active"],
+            "commitments": commitments, "completed": completed,
+            "completed_percent": percent(completed, commitments),
+            "by_domain": {d["id"]: counts.get((s.id, d["id"]), {}).get("commitments", 0)
+                          for d in domains_shown},
+            "cycles": cycles,
+            "latest_cycle": cycles[-1] if cycles else None,
+            "average_published_percent": mean(c["published_percent"] for c in last_four),
+            "average_on_time_percent": mean(c["on_time_percent"] for c in last_four),
+            "average_cycles": len([c for c in last_four if c["owed"]]),
+        })
+
+    strength_rows, strongest = _strength(site_ids, domains_shown, counts,
+                                         {s["id"]: s["active"] for s in sites}, names)
+    slugs = {s["id"]: s["slug"] for s in sites}
+    examples = _examples(strongest)
+    for row in strength_rows:
+        row["examples"] = examples.get(row["id"], [])
+        row["strongest_site_slug"] = slugs.get(row["strongest_site_id"])
+        for cell in row["cells"]:
+            cell["site_slug"] = slugs[cell["site_id"]]
+    _learning(sites, strength_rows)
+
+    site_labels = [s["name"] for s in sites]
+    return {
+        "generated_on": (now or utcnow()).astimezone(UTC).date(),
+        "sites": sites,
+        "domains": domains_shown,
+        "strength": strength_rows,
+        "indicators": _comparisons(names, site_ids, (now or utcnow()).astimezone(UTC).date()),
+        "charts": {
+            "signatories": plain_chart(charts.stacked_bar_chart(
+                site_labels,
+                [(_("Signatories"), [s["signatories"] for s in sites]),
+                 (_("Supporters"), [s["supporters"] for s in sites])],
+                title=_("Signatories and supporters by site"), unit=_("organisations"),
+                category_header=_("Site"))),
+            "domains": plain_chart(horizontal_bar_chart(
+                [d["name"] for d in domains_shown],
+                [(s["name"], [s["by_domain"][d["id"]] for d in domains_shown]) for s in sites],
+                title=_("Public commitments per change domain, by site"),
+                category_header=_("Change domain"))),
+            "completed": plain_chart(with_columns(charts.bar_chart(
+                site_labels, [(_("Share completed (%)"), [s["completed_percent"] for s in sites])],
+                title=_("Share of public commitments completed"), unit="%", category_header=_("Site")),
+                (_("Completed"), _("Public commitments")),
+                [(str(s["completed"]), str(s["commitments"])) for s in sites])),
+            "compliance": _trend_across_cycles(sites),
+        },
+    }
+
