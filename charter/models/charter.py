@@ -66,7 +66,11 @@ class Signature(TimestampMixin, Base):
     """An organisation's signing of one charter version. Never changed or deleted."""
 
     __tablename__ = "signature"
-    __table_args__ = (UniqueConstraint("organisation_id", "charter_version_id"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "charter_version_id"),
+        # Reporting compliance asks when each organisation first signed.
+        Index("ix_signature_organisation_signed_at", "organisation_id", "signed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

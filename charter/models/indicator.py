@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Numeric,
     String,
     Text,
@@ -83,6 +84,8 @@ class Measurement(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("commitment_indicator_id", "period_start", "period_end"),
         CheckConstraint("period_end >= period_start", name="period_in_order"),
+        # Dashboards read the recent quarters of every indicator of a site.
+        Index("ix_measurement_period_end", "period_end"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
