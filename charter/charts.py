@@ -503,6 +503,129 @@ def stacked_bar_chart(categories: Sequence[str], series, *, title: str = "", uni
                  category_header=category_header, alt=alt, locale=locale, stacked=True)
 
 
+# --- lines and horizontal bars over categories (dashboards) -----------------------------
+
+# Dash patterns tell the lines apart without relying on colour.
+DASHES = ("none", "12, 6", "3, 5", "12, 4, 3, 4", "6, 6", "2, 2", "16, 4", "8, 3, 2, 3")
+
+
+def _series(categories, series) -> list[tuple[str, list]]:
+    series_list = [(str(name), [_decimal(v) for v in values])
+                   for name, values in (series.items() if isinstance(series, dict) else series)]
+    for name, values in series_list:
+        if len(values) != len(categories):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
+    return series_list
+
+
+def line_chart(categories, series, *, title: str = "", unit: str = "", category_header: str = "",
+               alt: str | None = None, y_range: tuple[float, float] | None = None) -> Chart:
+    """Lines over ordered categories (quarters, cycles), one per series; None leaves a gap.
+
+    The same style, colours, script-free SVG and stable output as the other charts, cached by
+    their data. Lines are told apart by dash pattern as well as colour.
+    """
+    return _drawn("line", categories, series, title=title, unit=unit, category_header=category_header,
+                  alt=alt, y_range=y_range)
+
+
+def horizontal_bar_chart(categories, series, *, stacked: bool = False, title: str = "",
+                         category_header: str = "", alt: str | None = None) -> Chart:
+    """Horizontal bars (one row per category, e.g. change domains with long names), grouped
+    or stacked by series; the chart grows with the number of categories. A stacked chart's
+    table adds a Total column."""
+    return _drawn("hbar-stacked" if stacked else "hbar", categories, series, title=title, unit="",
+                  category_header=category_header, alt=alt, y_range=None)
+
+
+def _drawn(kind, categories, series, *, title, unit, category_header, alt, y_range) -> Chart:
+    locale = _locale()
+    categories = [str(c) for c in categories]
+    series_list = _series(categories, series)
+    key = _key(kind, categories, [(n, [str(v) for v in vs]) for n, vs in series_list],
+                      title, unit, category_header, alt, y_range, locale)
+    return _drawn_cached(key, kind, tuple(categories), tuple((n, tuple(vs)) for n, vs in series_list),
+                         title, unit, category_header, alt, y_range, locale)
+
+
+@lru_cache(maxsize=256)
+def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
+                  locale) -> Chart:
+    stacked = kind == "hbar-stacked"
+    columns = [category_header or (_("Period") if kind == "line" else _("Category")),
+               *(name for name, _values in series_list)]
+    rows = []
+    for i, category in enumerate(categories):
+        cells = [format_number(values[i], locale) for _name, values in series_list]
+        if stacked:
+            cells.append(format_number(
+                sum((values[i] or 0 for _name, values in series_list), Decimal(0)), locale))
+        rows.append((category, *cells))
+    if stacked:
+        columns.append(_("Total"))
+    empty = not categories or all(v is None for _n, values in series_list for v in values)
+    if alt is None:
+        kinds = {"line": _("Line chart"), "hbar": _("Horizontal bar chart"),
+                 "hbar-stacked": _("Stacked horizontal bar chart")}
+        alt = (_("%(kind)s: %(title)s.", kind=kinds[kind], title=title) if title
+               else f"{kinds[kind]}.")
+        alt += " " + _("%(series)s for %(categories)s.",
+                       series=", ".join(name for name, _v in series_list) or _("no series"),
+                       categories=", ".join(categories) or _("no categories"))
+        if unit:
+            alt += " " + _("Values in %(unit)s.", unit=unit)
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(series_list))]
+    chart_id = _chart_id(key)
+    legend = len(series_list) > 1 or stacked
+    options = {
+        "value_formatter": lambda v: format_number(v, locale),
+        "show_legend": legend,
+        "y_title": unit or None,
+    }
+    height = HEIGHT
+    if kind == "line":
+        cls = pygal.Line
+        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
+                       dots_size=5, allow_interruptions=True)
+        if y_range:
+            options["range"] = y_range
+    else:
+        cls = pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar
+        labels = _whole_number_labels(list(series_list), stacked)
+        if labels:
+            options["y_labels"] = labels
+        options.update(print_values=False, rounded_bars=0)
+        per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
+        legend_rows = -(-len(series_list) // 3) if legend else 0
+        height = max(HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
+    config = _config(colours, title, chart_id, len(series_list) if legend else 0, **options)
+    if legend:
+        # pygal reserves order // columns legend rows, one short when the last row is partly
+        # filled (5 series in 3 columns): give the missing row its room.
+        columns_ = config["legend_at_bottom_columns"]
+        missing = -(-len(series_list) // columns_) - max(1, len(series_list) // columns_)
+        if missing > 0:
+            config["margin_bottom"] = config["margin"] + 26 * missing
+            height += 26 * missing
+    chart = cls(**config)
+    chart.height = height
+    # pygal draws horizontal bars bottom up: reverse them so they read top down like the table.
+    order = list(range(len(categories)))
+    if kind != "line":
+        order.reverse()
+    chart.x_labels = [categories[i] for i in order]
+    for n, (name, values) in enumerate(series_list):
+        extra = {}
+        if kind == "line":
+            dash = DASHES[n % len(DASHES)]
+            extra["stroke_style"] = {"width": 3} if dash == "none" else {"width": 3, "dasharray": dash}
+        chart.add(name, [float(values[i]) if values[i] is not None else None for i in order], **extra)
+    svg = _render(chart, chart_id, alt)
+    return Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), height=height,
+                        empty=empty)
+
+
+
 # --- the commitment page's helper --------------------------------------------------------
 
 def commitment_indicator_chart(ci, locale: str | None = None) -> Chart:

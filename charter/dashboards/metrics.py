@@ -36,9 +36,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
-import pygal
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select
 from sqlalchemy import literal as sql_literal
@@ -150,127 +148,6 @@ def with_columns(chart: charts.Chart, headers, cells_per_row) -> charts.Chart:
     behind each value); the picture is unchanged."""
     rows = tuple((*row, *extra) for row, extra in zip(chart.rows, cells_per_row, strict=True))
     return replace(chart, columns=(*chart.columns, *headers), rows=rows)
-
-
-# Dash patterns tell the lines apart without relying on colour.
-DASHES = ("none", "12, 6", "3, 5", "12, 4, 3, 4", "6, 6", "2, 2", "16, 4", "8, 3, 2, 3")
-
-
-def _series(categories, series) -> list[tuple[str, list]]:
-    series_list = [(str(name), [charts._decimal(v) for v in values])
-                   for name, values in (series.items() if isinstance(series, dict) else series)]
-    for name, values in series_list:
-        if len(values) != len(categories):
-            raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
-    return series_list
-
-
-def line_chart(categories, series, *, title: str = "", unit: str = "", category_header: str = "",
-               alt: str | None = None, y_range: tuple[float, float] | None = None) -> charts.Chart:
-    """Lines over ordered categories (quarters, cycles), one per series; None leaves a gap.
-
-    charter.charts has no generic line chart (nor horizontal bars, below), so these are drawn
-    here on pygal's API the way charts.py draws its own: the same style, colours, script-free
-    SVG and stable output, cached by their data, returning the same `Chart`.
-    """
-    return _drawn("line", categories, series, title=title, unit=unit, category_header=category_header,
-                  alt=alt, y_range=y_range)
-
-
-def horizontal_bar_chart(categories, series, *, stacked: bool = False, title: str = "",
-                         category_header: str = "", alt: str | None = None) -> charts.Chart:
-    """Horizontal bars (one row per category, e.g. change domains with long names), grouped
-    or stacked by series; the chart grows with the number of categories. A stacked chart's
-    table adds a Total column."""
-    return _drawn("hbar-stacked" if stacked else "hbar", categories, series, title=title, unit="",
-                  category_header=category_header, alt=alt, y_range=None)
-
-
-def _drawn(kind, categories, series, *, title, unit, category_header, alt, y_range) -> charts.Chart:
-    locale = charts._locale()
-    categories = [str(c) for c in categories]
-    series_list = _series(categories, series)
-    key = charts._key(kind, categories, [(n, [str(v) for v in vs]) for n, vs in series_list],
-                      title, unit, category_header, alt, y_range, locale)
-    return _drawn_cached(key, kind, tuple(categories), tuple((n, tuple(vs)) for n, vs in series_list),
-                         title, unit, category_header, alt, y_range, locale)
-
-
-@lru_cache(maxsize=256)
-def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
-                  locale) -> charts.Chart:
-    stacked = kind == "hbar-stacked"
-    columns = [category_header or (_("Period") if kind == "line" else _("Category")),
-               *(name for name, _values in series_list)]
-    rows = []
-    for i, category in enumerate(categories):
-        cells = [charts.format_number(values[i], locale) for _name, values in series_list]
-        if stacked:
-            cells.append(charts.format_number(
-                sum((values[i] or 0 for _name, values in series_list), Decimal(0)), locale))
-        rows.append((category, *cells))
-    if stacked:
-        columns.append(_("Total"))
-    empty = not categories or all(v is None for _n, values in series_list for v in values)
-    if alt is None:
-        kinds = {"line": _("Line chart"), "hbar": _("Horizontal bar chart"),
-                 "hbar-stacked": _("Stacked horizontal bar chart")}
-        alt = (_("%(kind)s: %(title)s.", kind=kinds[kind], title=title) if title
-               else f"{kinds[kind]}.")
-        alt += " " + _("%(series)s for %(categories)s.",
-                       series=", ".join(name for name, _v in series_list) or _("no series"),
-                       categories=", ".join(categories) or _("no categories"))
-        if unit:
-            alt += " " + _("Values in %(unit)s.", unit=unit)
-    colours = [charts.PALETTE[i % len(charts.PALETTE)] for i in range(len(series_list))]
-    chart_id = charts._chart_id(key)
-    legend = len(series_list) > 1 or stacked
-    options = {
-        "value_formatter": lambda v: charts.format_number(v, locale),
-        "show_legend": legend,
-        "y_title": unit or None,
-    }
-    height = charts.HEIGHT
-    if kind == "line":
-        cls = pygal.Line
-        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
-                       dots_size=5, allow_interruptions=True)
-        if y_range:
-            options["range"] = y_range
-    else:
-        cls = pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar
-        labels = charts._whole_number_labels(list(series_list), stacked)
-        if labels:
-            options["y_labels"] = labels
-        options.update(print_values=False, rounded_bars=0)
-        per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
-        legend_rows = -(-len(series_list) // 3) if legend else 0
-        height = max(charts.HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
-    config = charts._config(colours, title, chart_id, len(series_list) if legend else 0, **options)
-    if legend:
-        # pygal reserves order // columns legend rows, one short when the last row is partly
-        # filled (5 series in 3 columns): give the missing row its room.
-        columns_ = config["legend_at_bottom_columns"]
-        missing = -(-len(series_list) // columns_) - max(1, len(series_list) // columns_)
-        if missing > 0:
-            config["margin_bottom"] = config["margin"] + 26 * missing
-            height += 26 * missing
-    chart = cls(**config)
-    chart.height = height
-    # pygal draws horizontal bars bottom up: reverse them so they read top down like the table.
-    order = list(range(len(categories)))
-    if kind != "line":
-        order.reverse()
-    chart.x_labels = [categories[i] for i in order]
-    for n, (name, values) in enumerate(series_list):
-        extra = {}
-        if kind == "line":
-            dash = DASHES[n % len(DASHES)]
-            extra["stroke_style"] = {"width": 3} if dash == "none" else {"width": 3, "dasharray": dash}
-        chart.add(name, [float(values[i]) if values[i] is not None else None for i in order], **extra)
-    svg = charts._render(chart, chart_id, alt)
-    return charts.Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), height=height,
-                        empty=empty)
 
 
 # --- building blocks shared by both views -------------------------------------------------------
@@ -429,7 +306,7 @@ def _sectors_section(site: Site, signatories) -> dict:
              "supporters": counts.get((s.value, "supporter"), 0)} for s in sectors]
     for row in rows:
         row["total"] = row["signatories"] + row["supporters"]
-    chart = horizontal_bar_chart(
+    chart = charts.horizontal_bar_chart(
         [r["label"] for r in rows],
         [(_("Signatories"), [r["signatories"] for r in rows]),
          (_("Supporters"), [r["supporters"] for r in rows])], stacked=True,
@@ -468,7 +345,7 @@ def _domains_section(site: Site) -> dict:
             entry["counts"][Completion(completion).value] = n
             entry["total"] += n
     items = list(domains.values())
-    chart = horizontal_bar_chart(
+    chart = charts.horizontal_bar_chart(
         [d["name"] for d in items],
         [(c.label, [d["counts"][c.value] for d in items]) for c in Completion], stacked=True,
         title=_("Public commitments by change domain and completion level"),
@@ -510,7 +387,7 @@ def _trend(info: dict, points: list[tuple[int, int, Decimal, int]]) -> dict:
     """One indicator's trend over the quarters with a value (of the last INDICATOR_QUARTERS)."""
     quarters = [{"label": quarter_label(y, q), "year": y, "quarter": q, "value": v, "organisations": n}
                 for y, q, v, n in points]
-    chart = line_chart(
+    chart = charts.line_chart(
         [q["label"] for q in quarters],
         [(_("Mean across organisations"), [q["value"] for q in quarters])],
         title=info["name"], unit=info["unit"], category_header=_("Quarter"),
@@ -722,7 +599,7 @@ def _trend_across_cycles(sites: list[dict]) -> dict:
     for site in sites:
         by_quarter = {c["quarter"]: c["published_percent"] for c in site["cycles"]}
         series.append((site["name"], [by_quarter.get(q) for q in quarters]))
-    chart = line_chart([quarter_label(*q) for q in quarters], series,
+    chart = charts.line_chart([quarter_label(*q) for q in quarters], series,
                        title=_("Reports published per cycle, by site"), unit="%",
                        category_header=_("Cycle (quarter its period ends)"), y_range=(0, 100))
     return plain_chart(chart)
@@ -786,7 +663,7 @@ def global_view(now: datetime | None = None) -> dict:
                  (_("Supporters"), [s["supporters"] for s in sites])],
                 title=_("Signatories and supporters by site"), unit=_("organisations"),
                 category_header=_("Site"))),
-            "domains": plain_chart(horizontal_bar_chart(
+            "domains": plain_chart(charts.horizontal_bar_chart(
                 [d["name"] for d in domains_shown],
                 [(s["name"], [s["by_domain"][d["id"]] for d in domains_shown]) for s in sites],
                 title=_("Public commitments per change domain, by site"),
