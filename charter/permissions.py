@@ -328,3 +328,21 @@ def can_correct_report(user: Any, report) -> bool:
     if report.status != ReportStatus.PUBLISHED:
         return False
     return is_lead(user, report.organisation) or can_manage_site(user, report.organisation.site_id)
+
+
+# --- coordinator dashboard and exports ------------------------------------------------------
+
+def can_view_site_dashboard(user: Any, site: Site | int) -> bool:
+    """The coordinator dashboard and the lists behind its numbers (drafts and pending
+    organisations included): the site's coordinators and admins."""
+    return can_manage_site(user, site)
+
+
+def can_export_site(user: Any, site: Site | int) -> bool:
+    """Download a site's data (private fields of that site included) as CSV or XLSX."""
+    return can_manage_site(user, site)
+
+
+def can_export_all_sites(user: Any) -> bool:
+    """Download every site's data at once: admins only."""
+    return is_admin(user)
