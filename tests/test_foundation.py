@@ -241,3 +241,18 @@ def test_datetimes_come_back_aware_in_utc(world):
     stored = db.session.get(AuditEvent, event.id)
     assert stored.occurred_at.tzinfo is not None
     assert stored.occurred_at.utcoffset().total_seconds() == 0
+
+
+def test_every_enum_member_has_its_own_label(app):
+    """Members of different enums with the same value (draft, returned, withdrawn…) compare
+    equal; each must still show its own label."""
+    from charter.models import enums
+
+    with app.test_request_context():
+        for cls in enums.LabelledEnum.__subclasses__():
+            for member in cls:
+                assert member.label, member
+        assert enums.ReportStatus.RETURNED.label == "Returned for changes"
+        assert enums.ReviewAction.RETURNED.label == "Returned with comments"
+        assert enums.ReportingStatus.RETURNED.label == "Returned"
+        assert enums.OrganisationStatus.PENDING.label == "Pending approval"
