@@ -169,6 +169,18 @@ def generated_data_pages(app, timed) -> None:
 
             median, p95 = timed(get, repeat=10)
             print(f"GET {path} (large data): median {median:.0f} ms, p95 {p95:.0f} ms")
+        # Slow by nature (a fresh PDF render, every public row as CSV): fewer rounds.
+        for path in ("/global.pdf", "/sites/cambridge/overview.pdf", "/api/v1/bulk.zip"):
+            sizes = []
+
+            def get_whole(path=path, sizes=sizes):
+                response = public.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                sizes.append(len(response.get_data()))
+
+            median, _ = timed(get_whole, repeat=3)
+            print(f"GET {path} (large data, {sizes[-1] / 1e6:.1f} MB): "
+                  f"median of 3: {median:.0f} ms")
         db.session.remove()
         db.engine.dispose()
 

@@ -103,7 +103,12 @@ def committed():
 
 
 def assert_accessible(page, context: str = "") -> None:
-    """Run axe-core on the current page and fail with a readable list of violations."""
+    """Run axe-core on the current page and fail with a readable list of violations.
+
+    A click that submits a form returns once the next page starts to arrive; waiting for
+    its load event first means axe sees the page with every stylesheet applied (under
+    load it could otherwise judge colours before the project's stylesheet arrived)."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",

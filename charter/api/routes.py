@@ -1,0 +1,186 @@
+"""The open data API's routes: read-only, public data only, GET everywhere.
+
+Each route parses its parameters (flask-smorest and webargs answer 422 for bad ones), asks
+charter.api.queries for the answer, and lets the schema shape it. Nothing here writes, so
+no route commits.
+"""
+
+from __future__ import annotations
+
+from flask import Response, stream_with_context
+from flask_smorest import Blueprint
+
+from charter.api import bulk, queries, schemas
+from charter.api.extension import error_body, register_error_handlers
+
+blp = Blueprint(
+    "api", __name__, url_prefix="/api/v1",
+    description="Public data of every PROMISE site: read-only, paginated, ordered by id.",
+)
+register_error_handlers(blp)
+
+
+@blp.errorhandler(queries.UnknownValue)
+def _unknown(exc: queries.UnknownValue):
+    location = "path" if exc.parameter in ("slug", "commitment_id", "report_id") else "query"
+    return error_body(404, exc.message, {location: {exc.parameter: [exc.message]}}), 404
+
+
+def _path(name: str, description: str, example: str | None = None) -> list[dict]:
+    param = {"in": "path", "name": name, "description": description}
+    if example:
+        param["example"] = example
+    return [param]
+
+
+NOT_FOUND = "The site, organisation or domain named in the path or a filter is not (publicly) there."
+
+
+@blp.route("/sites", tags=["sites"])
+@blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.SitePageSchema)
+def sites(page: int, per_page: int):
+    """List the PROMISE sites
+
+    Every site, with how many public organisations, current signatories, public commitments
+    and published reports it has."""
+    return queries.sites(page, per_page).as_json()
+
+
+@blp.route("/sites/<slug>", tags=["sites"],
+           parameters=_path("slug", "The site's slug.", "cambridge"))
+@blp.response(200, schemas.SiteSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="There is no site with this slug.")
+def site(slug: str):
+    """Get one site"""
+    return queries.site(slug)
+
+
+@blp.route("/organisations", tags=["organisations"])
+@blp.arguments(schemas.OrganisationArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.OrganisationPageSchema)
+@blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+def organisations(**args):
+    """List public organisations
+
+    Organisations that are active or that withdrew; never those still pending approval or
+    declined."""
+    return queries.organisations(**args).as_json()
+
+
+@blp.route("/organisations/<slug>", tags=["organisations"],
+           parameters=_path("slug", "The organisation's slug."))
+@blp.response(200, schemas.OrganisationSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="There is no public organisation "
+                                                         "with this slug.")
+def organisation(slug: str):
+    """Get one public organisation"""
+    return queries.organisation(slug)
+
+
+@blp.route("/signatures", tags=["signatures"])
+@blp.arguments(schemas.SignatureArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.SignaturePageSchema)
+@blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+def signatures(**args):
+    """List signatures of the charters
+
+    Every signature of public organisations, withdrawn ones included (with when and why)."""
+    return queries.signatures(**args).as_json()
+
+
+@blp.route("/commitments", tags=["commitments"])
+@blp.arguments(schemas.CommitmentArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.CommitmentPageSchema)
+@blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+def commitments(**args):
+    """List public commitments
+
+    Published and retired commitments of public organisations (never drafts), with their
+    change domain, completion, RAG, ambition, dates, lead organisation and the partners that
+    accepted to share them."""
+    return queries.commitments(**args).as_json()
+
+
+@blp.route("/commitments/<int:commitment_id>", tags=["commitments"],
+           parameters=_path("commitment_id", "The commitment's id."))
+@blp.response(200, schemas.CommitmentDetailSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="There is no public commitment with "
+                                                         "this id.")
+def commitment(commitment_id: int):
+    """Get one public commitment
+
+    With its milestones and its indicators' baselines and targets."""
+    return queries.commitment(commitment_id)
+
+
+@blp.route("/domains", tags=["change domains"])
+@blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.DomainPageSchema)
+def domains(page: int, per_page: int):
+    """List the change domains
+
+    The headings commitments are recorded against, retired ones included."""
+    return queries.domains(page, per_page).as_json()
+
+
+@blp.route("/indicators", tags=["indicators"])
+@blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.IndicatorPageSchema)
+def indicators(page: int, per_page: int):
+    """List the indicator catalogue
+
+    The global catalogue of indicators, retired ones included. Indicators that an
+    organisation defined for one commitment are named in its measurements."""
+    return queries.indicators(page, per_page).as_json()
+
+
+@blp.route("/measurements", tags=["measurements"])
+@blp.arguments(schemas.MeasurementArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.MeasurementPageSchema)
+@blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+def measurements(**args):
+    """List measurements
+
+    Values of the indicators attached to public commitments, one per period."""
+    return queries.measurements(**args).as_json()
+
+
+@blp.route("/reports", tags=["reports"])
+@blp.arguments(schemas.ReportArgs, location="query", as_kwargs=True)
+@blp.response(200, schemas.ReportPageSchema)
+@blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+def reports(**args):
+    """List published progress reports
+
+    Each with its latest revision and links to its page and stored PDF."""
+    return queries.reports(**args).as_json()
+
+
+@blp.route("/reports/<int:report_id>", tags=["reports"],
+           parameters=_path("report_id", "The report's id."))
+@blp.response(200, schemas.ReportDetailSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="There is no published report with "
+                                                         "this id.")
+def report(report_id: int):
+    """Get one published progress report
+
+    With every revision and the latest revision's snapshot: what the published report
+    shows, frozen at publication."""
+    return queries.report(report_id)
+
+
+@blp.route("/bulk.zip", tags=["bulk download"])
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/zip",
+              description="A ZIP of CSV files, one per resource, with README.md and "
+                          "data-dictionary.csv (every file, every column, its type and meaning).")
+def bulk_zip():
+    """Download all public data
+
+    Everything the API publishes, as UTF-8 CSV files in one ZIP, built on request from a
+    consistent reading of the database and streamed. Text that a spreadsheet could run as a
+    formula starts with an apostrophe."""
+    response = Response(stream_with_context(bulk.stream_zip()), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{bulk.ZIP_NAME}"'
+    response.headers["Cache-Control"] = f"public, max-age={bulk.MAX_AGE}"
+    return response
