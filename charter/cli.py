@@ -44,7 +44,7 @@ def generate_command(organisations: int, commitments: int, measurements: int) ->
     """Build the large synthetic data set for benchmarks (empty database only)."""
     import time
 
-    from charter.demo.generate import Sizes, generate
+    from charter.demo.generate import Sizes, generate, refresh_statistics
 
     if not demo.is_empty():
         raise click.ClickException("The database already has data; generate needs an empty one.")
@@ -53,6 +53,7 @@ def generate_command(organisations: int, commitments: int, measurements: int) ->
     start = time.perf_counter()
     counts = generate(Sizes(organisations, commitments, measurements))
     db.session.commit()
+    refresh_statistics()
     click.echo("Generated " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
                + f" in {time.perf_counter() - start:.1f} s.")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from charter.commitments.catalogue import seed_catalogue
 from charter.demo import DEMO_PASSWORD, DOMAINS, SITES
@@ -231,6 +231,16 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
     return {"sites": len(sites), "organisations": len(orgs), "commitments": len(commitments),
             "measurements": len(ci_ids) * per, "partnerships": len(partnership_rows),
             "reports": reports}
+
+
+def refresh_statistics() -> None:
+    """ANALYZE every table, after the data is committed.
+
+    A bulk load leaves the planner without statistics until autovacuum gets round to it;
+    without them PostgreSQL chose nested loops that made /partnerships take about 1 s
+    instead of about 0.15 s on the generated set. SQLite's ANALYZE feeds its planner too."""
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
 
 
 def _cycles_and_reports(sites, active, lead_of, rnd, today, now) -> int:
