@@ -256,3 +256,19 @@ def test_every_enum_member_has_its_own_label(app):
         assert enums.ReviewAction.RETURNED.label == "Returned with comments"
         assert enums.ReportingStatus.RETURNED.label == "Returned"
         assert enums.OrganisationStatus.PENDING.label == "Pending approval"
+
+
+def test_every_scrolling_table_wrapper_is_a_named_region_keyboards_can_reach():
+    """Wide tables scroll sideways inside .table-responsive on small screens; a keyboard
+    user can only scroll what can take focus (axe-core's scrollable-region-focusable)."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    wrappers = [(path.relative_to(templates), tag)
+                for path in templates.rglob("*.html")
+                for tag in re.findall(r'<div class="table-responsive[^"]*"[^>]*>', path.read_text())]
+    assert len(wrappers) > 40
+    bad = [(str(path), tag) for path, tag in wrappers
+           if not all(attr in tag for attr in ('role="region"', 'tabindex="0"', 'aria-label="'))]
+    assert bad == []
