@@ -3,9 +3,25 @@ rules (uniqueness, state changes) live in services."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
+from wtforms import SelectChoice, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+
+
+def choices(pairs: Iterable[tuple[str, object]], *, empty=None) -> list[SelectChoice]:
+    """(value, label) pairs as the options of a select or radio field, in order. With `empty`,
+    an option of that label and the value "" comes first."""
+    options = [SelectChoice("", empty)] if empty is not None else []
+    options.extend(SelectChoice(value, label) for value, label in pairs)
+    return options
+
+
+def enum_choices(members: Iterable, *, empty=None) -> list[SelectChoice]:
+    """The members of a LabelledEnum (the class, or some of its members) as options: their
+    values and labels, in order. `empty` as for choices()."""
+    return choices(((m.value, m.label) for m in members), empty=empty)
 
 
 def _strip(value):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
+from wtforms import SelectField
 
 from charter import create_app
 from charter.extensions import db, limiter
@@ -48,6 +49,23 @@ def empty_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _legacy_choices_warn_when_assigned():
+    """WTForms 3.3 warns about (value, label) tuples and dicts as choices only when they are
+    passed to the field; make `form.field.choices = ...` warn too, so that the filterwarnings
+    in pyproject.toml fail a test on either (SelectChoice objects only: WTForms 3.4 wants them)."""
+    choices = SelectField.choices
+
+    def checked(field, value):
+        if isinstance(value, (list, tuple, dict)):
+            field._warn_legacy_choices(value)
+        choices.fset(field, value)
+
+    SelectField.choices = choices.setter(checked)
+    yield
+    SelectField.choices = choices
 
 
 @pytest.fixture(scope="session")

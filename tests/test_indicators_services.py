@@ -401,5 +401,5 @@ def test_quarters_fill_both_dates():
     assert quarter_period("2024-Q1") == (date(2024, 1, 1), date(2024, 3, 31))
     assert quarter_period("2026-Q4") == (date(2026, 10, 1), date(2026, 12, 31))
     assert quarter_period("2026-Q5") is None and quarter_period("") is None
-    choices = [value for value, _label in quarter_choices(date(2026, 8, 15))]
+    choices = [choice.value for choice in quarter_choices(date(2026, 8, 15))]
     assert choices[0] == "2026-Q3" and "2026-Q4" not in choices and choices[-1] == "2022-Q1"

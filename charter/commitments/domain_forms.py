@@ -107,4 +107,4 @@ class IndicatorDefinitionForm(_LoadedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.direction.choices = [("", _l("Choose one")), *Direction.choices()]
+        self.direction.choices = fc.enum_choices(Direction, empty=_l("Choose one"))

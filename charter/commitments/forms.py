@@ -26,18 +26,17 @@ class CommitmentForm(FlaskForm):
                            description=_l("Optional."))
     target_date = DateField(_l("Target date"), validators=[Optional()],
                             description=_l("When it should be done. On or after the start date."))
-    ambition = SelectField(_l("Ambition"), choices=Ambition.choices(),
+    ambition = SelectField(_l("Ambition"), choices=fc.enum_choices(Ambition),
                            default=Ambition.ESSENTIAL.value)
-    completion = SelectField(_l("Completion"), choices=Completion.choices(),
+    completion = SelectField(_l("Completion"), choices=fc.enum_choices(Completion),
                              default=Completion.NOT_STARTED.value)
-    rag = SelectField(_l("Status (RAG)"), choices=RAG.choices(), default=RAG.ON_TRACK.value)
+    rag = SelectField(_l("Status (RAG)"), choices=fc.enum_choices(RAG), default=RAG.ON_TRACK.value)
     version = HiddenField()
 
     def __init__(self, *args, domains=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.domain.choices = [("", _l("Choose a change domain"))] + [
-            (str(d.id), d.name) for d in domains
-        ]
+        self.domain.choices = fc.choices(((str(d.id), d.name) for d in domains),
+                                         empty=_l("Choose a change domain"))
         for field in (self.start_date, self.target_date):
             field.render_kw = {"type": "date"}
 

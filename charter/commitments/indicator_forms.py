@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
+from wtforms import DateField, HiddenField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from charter import forms_common as fc
@@ -136,7 +136,7 @@ class AttachIndicatorForm(TargetsMixin, FlaskForm):
     unit = fc.text(_l("Unit"), max_length=services.UNIT_MAX, required=False,
                    description=_l("E.g. “per 1,000 occupied bed days”, “%”, “people”. If values can "
                                   "be below zero (a change or a net balance), say so: “± points”."))
-    direction = RadioField(_l("Which way is better?"), choices=Direction.choices(),
+    direction = RadioField(_l("Which way is better?"), choices=fc.enum_choices(Direction),
                            validators=[Optional()], validate_choice=False)
     reference = fc.text(_l("Reference"), max_length=services.REFERENCE_MAX, required=False,
                         description=_l("Optional: where the measure comes from, e.g. a national "
@@ -144,9 +144,10 @@ class AttachIndicatorForm(TargetsMixin, FlaskForm):
 
     def __init__(self, *args, catalogue=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.catalogue_indicator.choices = [("", _l("None: we define our own below"))] + [
-            (str(i.id), f"{i.name} ({i.unit})") for i in catalogue
-        ]
+        self.catalogue_indicator.choices = fc.choices(
+            ((str(i.id), f"{i.name} ({i.unit})") for i in catalogue),
+            empty=_l("None: we define our own below"),
+        )
 
     def catalogue_id(self) -> int | None:
         raw = (self.catalogue_indicator.data or "").strip()
@@ -186,7 +187,7 @@ QUARTER_MONTHS = {1: _l("January to March"), 2: _l("April to June"), 3: _l("July
                   4: _l("October to December")}
 
 
-def quarter_choices(today: date, years_back: int = 4) -> list[tuple[str, str]]:
+def quarter_choices(today: date, years_back: int = 4) -> list[SelectChoice]:
     """The quarters from `years_back` years ago up to the current one, newest first."""
     current = (today.month - 1) // 3 + 1
     out = []
@@ -196,7 +197,7 @@ def quarter_choices(today: date, years_back: int = 4) -> list[tuple[str, str]]:
                 continue
             label = _l("%(year)d Q%(quarter)d (%(months)s)", year=year, quarter=quarter,
                        months=QUARTER_MONTHS[quarter])
-            out.append((f"{year}-Q{quarter}", label))
+            out.append(SelectChoice(f"{year}-Q{quarter}", label))
     return out
 
 
@@ -214,7 +215,7 @@ class MeasurementForm(FlaskForm):
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
-        self.quarter.choices = [("", _l("None: I enter the dates"))] + quarter_choices(today)
+        self.quarter.choices = [SelectChoice("", _l("None: I enter the dates")), *quarter_choices(today)]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

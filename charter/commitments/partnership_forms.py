@@ -13,7 +13,7 @@ from charter.models import Sector
 
 
 def _site_choices(sites, everyone_label):
-    return [("", everyone_label)] + [(s.slug, s.name) for s in sites]
+    return fc.choices(((s.slug, s.name) for s in sites), empty=everyone_label)
 
 
 class PartnerSearchForm(FlaskForm):
@@ -24,7 +24,7 @@ class PartnerSearchForm(FlaskForm):
 
     q = fc.text(_l("Search by name"), max_length=100, required=False)
     site = SelectField(_l("Site"), default="")
-    sector = SelectField(_l("Sector"), choices=[("", _l("All sectors"))] + Sector.choices(),
+    sector = SelectField(_l("Sector"), choices=fc.enum_choices(Sector, empty=_l("All sectors")),
                          default="")
 
     def __init__(self, *args, sites=(), **kwargs):
@@ -46,9 +46,10 @@ class InvitePartnerForm(FlaskForm):
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation.choices = [("", _l("Choose an organisation"))] + [
-            (str(o.id), f"{o.name} ({o.sector.label}, {o.site.name})") for o in organisations
-        ]
+        self.organisation.choices = fc.choices(
+            ((str(o.id), f"{o.name} ({o.sector.label}, {o.site.name})") for o in organisations),
+            empty=_l("Choose an organisation"),
+        )
 
 
 class PartnershipActionForm(FlaskForm):
@@ -67,17 +68,18 @@ class JointCommitmentFilterForm(FlaskForm):
         csrf = False
 
     site = SelectField(_l("Site involved"), default="")
-    sector = CheckboxListField(_l("Sectors involved"), choices=Sector.choices(), default=[],
+    sector = CheckboxListField(_l("Sectors involved"), choices=fc.enum_choices(Sector), default=[],
                                description=_l("Show commitments that bring together every "
                                               "sector ticked."))
     domain = SelectField(_l("Change domain"), default="")
     min_sectors = SelectField(
         _l("Number of sectors"), default="",
-        choices=[("", _l("Any")), ("2", _l("2 or more")), ("3", _l("3 or more")),
-                 ("4", _l("4 or more"))],
+        choices=fc.choices([("2", _l("2 or more")), ("3", _l("3 or more")), ("4", _l("4 or more"))],
+                           empty=_l("Any")),
     )
 
     def __init__(self, *args, sites=(), domains=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.site.choices = _site_choices(sites, _l("All sites"))
-        self.domain.choices = [("", _l("All change domains"))] + [(d.slug, d.name) for d in domains]
+        self.domain.choices = fc.choices(((d.slug, d.name) for d in domains),
+                                         empty=_l("All change domains"))

@@ -25,9 +25,9 @@ class ProgressUpdateForm(FlaskForm):
     reflect = fc.long_text(
         _l("Reflect"), max_length=TEXT_MAX, required=False, rows=5,
         description=_l("Straight talking: what got in the way, and what helped."))
-    completion = SelectField(_l("Completion"), choices=Completion.choices(),
+    completion = SelectField(_l("Completion"), choices=fc.enum_choices(Completion),
                              validators=[InputRequired(message=_l("Choose the completion level."))])
-    rag = SelectField(_l("Status (RAG)"), choices=RAG.choices(),
+    rag = SelectField(_l("Status (RAG)"), choices=fc.enum_choices(RAG),
                       validators=[InputRequired(message=_l("Choose on track, at risk or off track."))])
     rethink = fc.long_text(
         _l("Rethink"), max_length=TEXT_MAX, required=False, rows=4,

@@ -18,6 +18,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import ValidationError
 
 from charter import charts, permissions
+from charter import forms_common as fc
 from charter.dashboards import bp, exports
 from charter.dashboards import coordinator as queries
 from charter.lookups import site_or_404
@@ -30,13 +31,9 @@ class Choice(SelectField):
     """A select whose unknown values get a message that says what to do."""
 
     def pre_validate(self, form):
-        if self.data not in {value for value, _label in self.choices}:
+        if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(_("“%(value)s” is not one of the choices: choose one from the list.",
                                     value=str(self.data)[:80]))
-
-
-def _any(label) -> list[tuple[str, str]]:
-    return [("", label)]
 
 
 class OrganisationFilterForm(FlaskForm):
@@ -44,19 +41,20 @@ class OrganisationFilterForm(FlaskForm):
         csrf = False
 
     step = Choice(_l("Pipeline step"), default="",
-                  choices=_any(_l("Any step")) + [(s, queries.STEP_LABELS[s]) for s in queries.STEPS])
+                  choices=fc.choices(((s, queries.STEP_LABELS[s]) for s in queries.STEPS),
+                                     empty=_l("Any step")))
     status = Choice(_l("Reporting status this cycle"), default="",
-                    choices=_any(_l("Any status")) + [(s.value, s.label) for s in queries.STATUS_ORDER])
-    sector = Choice(_l("Sector"), default="", choices=_any(_l("All sectors")) + Sector.choices())
-    tier = Choice(_l("Signatory or supporter"), default="", choices=_any(_l("Both")) + Tier.choices())
+                    choices=fc.enum_choices(queries.STATUS_ORDER, empty=_l("Any status")))
+    sector = Choice(_l("Sector"), default="", choices=fc.enum_choices(Sector, empty=_l("All sectors")))
+    tier = Choice(_l("Signatory or supporter"), default="", choices=fc.enum_choices(Tier, empty=_l("Both")))
     domain = Choice(_l("Change domain"), default="")
     coverage = Choice(_l("Public commitments in that domain"), default="",
-                      choices=[("", _l("Any number")), ("none", _l("None")),
-                               ("some", _l("At least one"))])
+                      choices=fc.choices([("none", _l("None")), ("some", _l("At least one"))],
+                                         empty=_l("Any number")))
 
     def __init__(self, *args, domains=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.domain.choices = _any(_l("Any domain")) + [(d.slug, d.name) for d in domains]
+        self.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty=_l("Any domain"))
 
     def validate_coverage(self, field):
         if field.data and not self.domain.data:
@@ -81,20 +79,21 @@ class CommitmentFilterForm(FlaskForm):
 
     domain = Choice(_l("Change domain"), default="")
     completion = Choice(_l("Completion"), default="",
-                        choices=_any(_l("Any completion level")) + Completion.choices())
-    rag = Choice(_l("RAG"), default="", choices=_any(_l("Any RAG rating")) + RAG.choices())
+                        choices=fc.enum_choices(Completion, empty=_l("Any completion level")))
+    rag = Choice(_l("RAG"), default="", choices=fc.enum_choices(RAG, empty=_l("Any RAG rating")))
     lead_sector = Choice(_l("Lead organisation's sector"), default="",
-                         choices=_any(_l("Any sector")) + Sector.choices())
+                         choices=fc.enum_choices(Sector, empty=_l("Any sector")))
     partner_sector = Choice(_l("Partner's sector"), default="",
-                            choices=_any(_l("Any sector")) + Sector.choices())
+                            choices=fc.enum_choices(Sector, empty=_l("Any sector")))
     min_sectors = Choice(_l("Joint, across at least"), default="",
-                         choices=_any(_l("Joint or not")) + [
-                             (str(n), _l("%(num)d sectors", num=n)) for n in queries.MIN_SECTORS_CHOICES])
+                         choices=fc.choices(((str(n), _l("%(num)d sectors", num=n))
+                                             for n in queries.MIN_SECTORS_CHOICES),
+                                            empty=_l("Joint or not")))
     organisation = HiddenField(_l("Organisation"))
 
     def __init__(self, *args, domains=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.domain.choices = _any(_l("Any domain")) + [(d.slug, d.name) for d in domains]
+        self.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty=_l("Any domain"))
 
     def filters(self, domains, organisation) -> queries.CommitmentFilters:
         by_slug = {d.slug: d for d in domains}

@@ -12,10 +12,6 @@ class LabelledEnum(StrEnum):
     def label(self) -> str:
         return str(_LABELS[(type(self), self.value)])
 
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
-
 
 class Sector(LabelledEnum):
     STATUTORY = "statutory"

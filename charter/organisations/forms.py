@@ -24,12 +24,12 @@ class OrganisationFields(FlaskForm):
                                 render_kw={"autocomplete": "organization"})
     sector = SelectField(
         _l("Sector"),
-        choices=[("", _l("Choose a sector"))] + Sector.choices(),
+        choices=fc.enum_choices(Sector, empty=_l("Choose a sector")),
         validators=[InputRequired(message=_l("Choose the organisation's sector."))],
     )
     tier = RadioField(
         _l("How will the organisation take part?"),
-        choices=[(t.value, TIER_DESCRIPTIONS[t]) for t in Tier],
+        choices=fc.choices((t.value, TIER_DESCRIPTIONS[t]) for t in Tier),
         default=Tier.SIGNATORY.value,
         validators=[InputRequired(message=_l("Choose signatory or supporter."))],
     )
@@ -109,12 +109,12 @@ class SignatoryFilterForm(FlaskForm):
 
     q = fc.text(_l("Search by name"), max_length=100, required=False)
     site = SelectField(_l("Site"), default="")
-    sector = SelectField(_l("Sector"), choices=[("", _l("All sectors"))] + Sector.choices(),
+    sector = SelectField(_l("Sector"), choices=fc.enum_choices(Sector, empty=_l("All sectors")),
                          default="")
     tier = SelectField(_l("Signatory or supporter"),
-                       choices=[("", _l("Both"))] + Tier.choices(), default="")
+                       choices=fc.enum_choices(Tier, empty=_l("Both")), default="")
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.site.choices = [("", _l("All sites"))] + [(s.slug, s.name) for s in sites]
+        self.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_l("All sites"))
 

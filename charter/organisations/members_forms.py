@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectChoice, SelectField
+from wtforms import PasswordField, RadioField, SelectField
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
 from charter import forms_common
@@ -17,10 +17,6 @@ NAME_MAX = 120
 JOB_TITLE_MAX = 120
 
 
-def role_choices() -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in MemberRole.choices()]
-
-
 class InviteMemberForm(FlaskForm):
     email = forms_common.email(
         _l("Email address"), description=_l("The invitation link is sent to this address."),
@@ -28,7 +24,7 @@ class InviteMemberForm(FlaskForm):
     )
     role = RadioField(
         _l("Role"),
-        choices=role_choices(),
+        choices=forms_common.enum_choices(MemberRole),
         default=MemberRole.EDITOR.value,
         validators=[InputRequired(message=_l("Choose a role."))],
         description=_l("Editors draft commitments, updates and reports. Leads can also sign, "
@@ -44,7 +40,7 @@ class InviteMemberForm(FlaskForm):
 class ChangeRoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
-        choices=role_choices(),
+        choices=forms_common.enum_choices(MemberRole),
         validators=[InputRequired(message=_l("Choose a role."))],
     )
 

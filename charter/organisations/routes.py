@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
+from charter import forms_common as fc
 from charter import permissions
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
@@ -62,7 +63,7 @@ def join():
     sites = _all_sites()
     form_cls = JoinSignedInForm if current_user.is_authenticated else JoinForm
     form = form_cls()
-    form.site.choices = [("", _("Choose a site"))] + [(s.slug, s.name) for s in sites]
+    form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_("Choose a site"))
     if request.method == "GET" and request.args.get("site"):
         form.site.data = request.args["site"]
     extra_errors: list[str] = []

@@ -8,6 +8,7 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from charter import forms_common as fc
 from charter import permissions
 from charter.extensions import db
 from charter.lookups import site_or_404
@@ -30,11 +31,11 @@ def _filter_form():
     domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position)))
     form = ReportFilterForm(request.args)
     sites_by_id = {s.id: s for s in sites}
-    form.site.choices = [("", "All sites")] + [(s.slug, s.name) for s in sites]
-    form.cycle.choices = [("", "All cycles")] + [
-        (str(c.id), f"{c.name} ({sites_by_id[c.site_id].name})") for c in cycles]
-    form.sector.choices = [("", "All sectors")] + Sector.choices()
-    form.domain.choices = [("", "All change domains")] + [(d.slug, d.name) for d in domains]
+    form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty="All sites")
+    form.cycle.choices = fc.choices(
+        ((str(c.id), f"{c.name} ({sites_by_id[c.site_id].name})") for c in cycles), empty="All cycles")
+    form.sector.choices = fc.enum_choices(Sector, empty="All sectors")
+    form.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty="All change domains")
     return form, sites, cycles, domains
 
 
