@@ -5,6 +5,7 @@ and its site's coordinators (404 for everyone else)."""
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -31,11 +32,11 @@ def _filter_form():
     domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position)))
     form = ReportFilterForm(request.args)
     sites_by_id = {s.id: s for s in sites}
-    form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty="All sites")
+    form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_("All sites"))
     form.cycle.choices = fc.choices(
-        ((str(c.id), f"{c.name} ({sites_by_id[c.site_id].name})") for c in cycles), empty="All cycles")
-    form.sector.choices = fc.enum_choices(Sector, empty="All sectors")
-    form.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty="All change domains")
+        ((str(c.id), f"{c.name} ({sites_by_id[c.site_id].name})") for c in cycles), empty=_("All cycles"))
+    form.sector.choices = fc.enum_choices(Sector, empty=_("All sectors"))
+    form.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty=_("All change domains"))
     return form, sites, cycles, domains
 
 
