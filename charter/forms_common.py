@@ -20,8 +20,9 @@ def choices(pairs: Iterable[tuple[str, object]], *, empty=None) -> list[SelectCh
 
 def enum_choices(members: Iterable, *, empty=None) -> list[SelectChoice]:
     """The members of a LabelledEnum (the class, or some of its members) as options: their
-    values and labels, in order. `empty` as for choices()."""
-    return choices(((m.value, m.label) for m in members), empty=empty)
+    values and labels, in order; the labels stay lazy, so that choices declared on a form
+    class are translated per request. `empty` as for choices()."""
+    return choices(((m.value, m.lazy_label) for m in members), empty=empty)
 
 
 def _strip(value):

@@ -272,3 +272,17 @@ def test_every_scrolling_table_wrapper_is_a_named_region_keyboards_can_reach():
     bad = [(str(path), tag) for path, tag in wrappers
            if not all(attr in tag for attr in ('role="region"', 'tabindex="0"', 'aria-label="'))]
     assert bad == []
+
+
+def test_enum_choices_keep_their_labels_lazy_for_translation_per_request():
+    """Choices declared on a form class are built once, at import; their labels must stay
+    lazy so that each request shows them in its own language."""
+    from flask_babel import LazyString
+
+    from charter.forms_common import enum_choices
+    from charter.models import Sector
+
+    options = enum_choices(Sector, empty="")
+    assert [o.value for o in options] == ["", *(s.value for s in Sector)]
+    assert all(isinstance(o.label, LazyString) for o in options[1:])
+    assert [str(o.label) for o in options[1:]] == [s.label for s in Sector]

@@ -12,6 +12,12 @@ class LabelledEnum(StrEnum):
     def label(self) -> str:
         return str(_LABELS[(type(self), self.value)])
 
+    @property
+    def lazy_label(self):
+        """The label, translated when it is shown rather than now: for choices declared
+        on a form class, which are built once at import."""
+        return _LABELS[(type(self), self.value)]
+
 
 class Sector(LabelledEnum):
     STATUTORY = "statutory"
