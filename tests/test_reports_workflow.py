@@ -367,3 +367,28 @@ def test_report_builder_counts_updates_in_the_period(setup):
     snapshot = build_snapshot(db.session.get(ProgressReport, report.id))
     updates = snapshot["domains"][0]["commitments"][0]["updates"]
     assert [u["date"] for u in updates] == ["2026-02-01"]
+
+
+def test_a_stale_save_gets_the_conflict_page_with_both_texts(client, app, setup):
+    report = f.report(setup.org, setup.cycle)
+    db.session.commit()
+    loaded = report.version
+    first = app.test_client()
+    first.login(setup.user("lead"))
+    assert first.post(f"/reports/{report.id}/edit", data={
+        "summary": "The lead's summary", "lived_experience_reflection": "", "co_produced_by": "",
+        "version": loaded}).status_code == 302
+    client.login(setup.user("editor"))
+    response = client.post(f"/reports/{report.id}/edit", data={
+        "summary": "The editor's summary", "lived_experience_reflection": "", "co_produced_by": "",
+        "version": loaded})
+    assert response.status_code == 409
+    body = text_of(response)
+    assert "Someone else changed this report" in body
+    assert "While you were writing, someone saved a newer version." in body
+    assert "The lead's summary" in body and "The editor's summary" in body
+    html = response.get_data(as_text=True)
+    assert f'action="/reports/{report.id}/edit"' in html
+    assert "<title>Someone else changed this report" in html
+    db.session.refresh(report)
+    assert report.summary == "The lead's summary"
