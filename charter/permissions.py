@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from charter.models import MemberRole, Organisation, OrganisationStatus, Site
+from charter.models import PUBLIC_ORGANISATION_STATUSES, MemberRole, Organisation, OrganisationStatus, Site
 
 
 class PermissionDenied(Exception):  # noqa: N818 - reads better at call sites
@@ -77,7 +77,7 @@ def can_view_organisation_private(user: Any, organisation: Organisation) -> bool
 
 def can_view_organisation(user: Any, organisation: Organisation) -> bool:
     """Active and withdrawn organisations are public; pending and declined ones are not."""
-    if organisation.status in (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN):
+    if organisation.status in PUBLIC_ORGANISATION_STATUSES:
         return True
     return can_view_organisation_private(user, organisation)
 

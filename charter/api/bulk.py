@@ -31,7 +31,6 @@ from sqlalchemy.orm import aliased
 
 from charter.api.links import Links
 from charter.api.queries import (
-    PUBLIC_COMMITMENTS,
     commitment_is_public,
     current_signature_exists,
     latest_revision_number,
@@ -43,6 +42,8 @@ from charter.commitments.indicators import number_text
 from charter.commitments.spreadsheets import neutralise
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
     RAG,
     Ambition,
     ChangeDomain,
@@ -56,7 +57,6 @@ from charter.models import (
     Measurement,
     Milestone,
     Organisation,
-    OrganisationStatus,
     Partnership,
     PartnershipStatus,
     ProgressReport,
@@ -157,7 +157,7 @@ def _of_public_commitments(query: Select, commitment_id) -> Select:
     lead = aliased(Organisation, name="lead")
     return (query.join(Commitment, Commitment.id == commitment_id)
             .join(lead, lead.id == Commitment.organisation_id)
-            .where(Commitment.status.in_(PUBLIC_COMMITMENTS), organisation_is_public(lead)))
+            .where(Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES), organisation_is_public(lead)))
 
 
 def _stream(conn: Connection, query: Select) -> Iterator[Sequence[Any]]:
@@ -346,7 +346,7 @@ FILES: tuple[CsvFile, ...] = (
         C("tier", "code", _l("signatory (reports every cycle) or supporter (backs the charter without "
                              "full reporting duty)."), codes=_codes(Tier)),
         C("status", "code", _l("Whether it takes part or withdrew."),
-          codes=_codes((OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN))),
+          codes=_codes(PUBLIC_ORGANISATION_STATUSES)),
         C("website", "url", _l("The organisation's website, if given.")),
         C("description", "text", _l("About the organisation.")),
         C("is_signatory", "boolean", _l("Whether it holds a signature that is not withdrawn.")),
@@ -394,7 +394,7 @@ FILES: tuple[CsvFile, ...] = (
         C("domain", "text", _l("Slug of the change domain (see change_domains.csv).")),
         C("title", "text", _l("What is promised, in a line.")),
         C("description", "text", _l("The commitment in full (Markdown).")),
-        C("status", "code", _l("published (current) or retired."), codes=_codes(PUBLIC_COMMITMENTS)),
+        C("status", "code", _l("published (current) or retired."), codes=_codes(PUBLIC_COMMITMENT_STATUSES)),
         C("ambition", "code", _l("How ambitious it is."), codes=_codes(Ambition)),
         C("completion", "code", _l("Completion level."), codes=_codes(Completion)),
         C("rag", "code", _l("RAG rating."), codes=_codes(RAG)),

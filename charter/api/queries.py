@@ -29,12 +29,13 @@ from charter.api.links import Links
 from charter.commitments.indicators import number_text
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     CharterStatus,
     CharterVersion,
     Commitment,
     CommitmentIndicator,
-    CommitmentStatus,
     Indicator,
     Measurement,
     Milestone,
@@ -51,20 +52,18 @@ from charter.models import (
     Site,
 )
 
-VISIBLE_ORGANISATIONS = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
-PUBLIC_COMMITMENTS = (CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED)
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 # --- the rules of "public", as SQL conditions -------------------------------------------
 
 def organisation_is_public(org=Organisation):
-    return org.status.in_(VISIBLE_ORGANISATIONS)
+    return org.status.in_(PUBLIC_ORGANISATION_STATUSES)
 
 
 def commitment_is_public():
     """On a query that joins Commitment to its lead Organisation."""
-    return and_(Commitment.status.in_(PUBLIC_COMMITMENTS), organisation_is_public())
+    return and_(Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES), organisation_is_public())
 
 
 def public_commitment_ids() -> Select:
@@ -89,7 +88,7 @@ def has_public_commitment_in(domain_id: int):
     """On a query of Organisation: it leads a public commitment under this domain."""
     return exists().where(
         Commitment.organisation_id == Organisation.id, Commitment.domain_id == domain_id,
-        Commitment.status.in_(PUBLIC_COMMITMENTS))
+        Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
 
 
 def latest_revision_number():

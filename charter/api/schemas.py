@@ -9,15 +9,24 @@ import re
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from charter.models import RAG, Ambition, CommitmentStatus, Completion, Direction, Sector, Tier
+from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
+    RAG,
+    Ambition,
+    Completion,
+    Direction,
+    Sector,
+    Tier,
+)
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
 MAX_PAGE = 2**31 - 1
 MAX_SLUG = 120
 
-PUBLIC_ORGANISATION_STATUSES = ("active", "withdrawn")
-PUBLIC_COMMITMENT_STATUSES = (CommitmentStatus.PUBLISHED.value, CommitmentStatus.RETIRED.value)
+ORGANISATION_STATUS_VALUES = tuple(s.value for s in PUBLIC_ORGANISATION_STATUSES)
+COMMITMENT_STATUS_VALUES = tuple(s.value for s in PUBLIC_COMMITMENT_STATUSES)
 
 
 def _d(text: str, **extra) -> dict:
@@ -71,7 +80,7 @@ class OrganisationArgs(PageArgs):
                    "domain (its slug). An unknown domain answers 404.", "least-restrictive-practice")
     sector = _choice([s.value for s in Sector], SECTOR_FILTER)
     tier = _choice([t.value for t in Tier], "Only signatories or only supporters.")
-    status = _choice(PUBLIC_ORGANISATION_STATUSES,
+    status = _choice(ORGANISATION_STATUS_VALUES,
                      "Only active organisations, or only those that withdrew.")
 
 
@@ -90,7 +99,7 @@ class CommitmentArgs(PageArgs):
                          "that is not public answers 404.")
     sector = _choice([s.value for s in Sector], "Only commitments whose lead organisation is in "
                                                   "this sector.")
-    status = _choice(PUBLIC_COMMITMENT_STATUSES, "Only published (current) or only retired commitments.")
+    status = _choice(COMMITMENT_STATUS_VALUES, "Only published (current) or only retired commitments.")
     completion = _choice([c.value for c in Completion], "Only commitments at this completion level.")
     rag = _choice([r.value for r in RAG], "Only commitments with this RAG rating.")
     ambition = _choice([a.value for a in Ambition], "Only commitments of this ambition.")
@@ -183,7 +192,7 @@ class OrganisationSchema(ma.Schema):
     sector = _enum([s.value for s in Sector], "The organisation's sector.")
     tier = _enum([t.value for t in Tier], "`signatory` (reports every cycle) or `supporter` "
                                           "(backs the charter without full reporting duty).")
-    status = _enum(PUBLIC_ORGANISATION_STATUSES, "`active`, or `withdrawn` from the charter.")
+    status = _enum(ORGANISATION_STATUS_VALUES, "`active`, or `withdrawn` from the charter.")
     website = _url("The organisation's website, if given.", allow_none=True)
     description = _str("About the organisation.")
     is_signatory = fields.Boolean(metadata=_d("Whether it holds a signature that is not withdrawn."))
@@ -229,7 +238,7 @@ class CommitmentSchema(ma.Schema):
     id = _int("Commitment id.")
     title = _str("What is promised, in a line.")
     description = _str("The commitment in full (Markdown).")
-    status = _enum(PUBLIC_COMMITMENT_STATUSES, "`published` (current) or `retired`.")
+    status = _enum(COMMITMENT_STATUS_VALUES, "`published` (current) or `retired`.")
     organisation = fields.Nested(OrganisationRefSchema, metadata=_d("The lead organisation."))
     site = _str("Slug of the lead organisation's site.")
     domain = fields.Nested(DomainRefSchema, metadata=_d("The change domain it is recorded against."))

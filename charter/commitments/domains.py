@@ -22,12 +22,12 @@ from sqlalchemy.orm import contains_eager, selectinload
 from charter import audit, permissions
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     Commitment,
     CommitmentStatus,
     Completion,
     Organisation,
-    OrganisationStatus,
     Partnership,
     Site,
 )
@@ -43,7 +43,6 @@ SLUG_BASE_MAX = 70  # the slug column holds 80: room for a "-NN" suffix
 PER_PAGE = 50
 
 # Organisations whose profile is public: their public commitments are listed publicly.
-VISIBLE_ORGANISATION_STATUSES = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
 
 
 class DomainError(RuleError):
@@ -261,7 +260,7 @@ def public_commitments_filter():
     """Public commitments (published or retired) of organisations whose profile is public."""
     return (
         Commitment.status != CommitmentStatus.DRAFT,
-        Organisation.status.in_(VISIBLE_ORGANISATION_STATUSES),
+        Organisation.status.in_(PUBLIC_ORGANISATION_STATUSES),
     )
 
 

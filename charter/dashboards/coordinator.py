@@ -39,6 +39,8 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from charter import permissions
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
     RAG,
     AuditEvent,
     ChangeDomain,
@@ -61,9 +63,6 @@ from charter.models import (
 from charter.pagination import Page, paginate
 from charter.reports import status as reporting
 from charter.signing.queries import has_current_signature
-
-PUBLIC_ORGANISATION_STATUSES = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
-PUBLIC_COMMITMENT_STATUSES = (CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED)
 
 # The pipeline: each step is a subset of the one before, except that "applied" counts every
 # organisation that ever applied (pending and declined ones included).

@@ -47,6 +47,7 @@ from charter import permissions
 from charter.commitments.spreadsheets import neutralise
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
     ChangeDomain,
     CharterVersion,
     Commitment,
@@ -146,7 +147,7 @@ def _organisation_rows(site_ids: list[int] | None) -> Iterator[tuple]:
         select(Site.name, Organisation.id, Organisation.name, Organisation.slug, Organisation.sector,
                Organisation.tier, Organisation.status, Organisation.website, Organisation.created_at,
                Organisation.decided_at, Organisation.decision_reason, has_current_signature(),
-               leads, commitments(CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED),
+               leads, commitments(*PUBLIC_COMMITMENT_STATUSES),
                commitments(CommitmentStatus.DRAFT))
         .join(Site, Site.id == Organisation.site_id)
         .where(_sites_where(Organisation.site_id, site_ids))

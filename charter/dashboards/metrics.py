@@ -45,6 +45,8 @@ from charter import charts
 from charter.extensions import db
 from charter.formatting import zone
 from charter.models import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     Commitment,
     CommitmentIndicator,
@@ -67,8 +69,6 @@ from charter.reports.queries import published_reports_query
 from charter.reports.status import site_today
 from charter.signing.queries import has_current_signature
 
-PUBLIC_ORGANISATION = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
-PUBLIC_COMMITMENT = (CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED)
 RECENT_CYCLES = 8       # past cycles shown per site
 AVERAGE_OF = 4          # PROMISE Global's average compliance: the last four past cycles
 INDICATOR_QUARTERS = 8  # indicators: the last eight quarters (two years) up to today's
@@ -80,12 +80,12 @@ COMPLETION_ORDER = (Completion.COMPLETED, Completion.SUBSTANTIAL, Completion.LIM
 
 def public_organisation():
     """SQL condition on Organisation: shown publicly (active or withdrawn)."""
-    return Organisation.status.in_(PUBLIC_ORGANISATION)
+    return Organisation.status.in_(PUBLIC_ORGANISATION_STATUSES)
 
 
 def public_commitment():
     """SQL condition on Commitment: published or retired (never a draft)."""
-    return Commitment.status.in_(PUBLIC_COMMITMENT)
+    return Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES)
 
 
 # --- numbers ---------------------------------------------------------------------------------

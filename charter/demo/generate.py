@@ -20,6 +20,7 @@ from charter.commitments.catalogue import seed_catalogue
 from charter.demo import DEMO_PASSWORD, DOMAINS, SITES
 from charter.extensions import db
 from charter.models import (
+    PUBLIC_ORGANISATION_STATUSES,
     RAG,
     Ambition,
     ChangeDomain,
@@ -139,7 +140,7 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
                                        .order_by(User.email)))
     _bulk(Membership, [{"user_id": lead_ids[n], "organisation_id": org.id, "role": MemberRole.LEAD}
                        for n, org in enumerate(orgs)])
-    public_orgs = [o for o in orgs if o.status in (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)]
+    public_orgs = [o for o in orgs if o.status in PUBLIC_ORGANISATION_STATUSES]
     lead_of = {org.id: lead_ids[n] for n, org in enumerate(orgs)}
     _bulk(Signature, [{
         "organisation_id": o.id, "charter_version_id": versions[o.site_id].id,

@@ -6,6 +6,8 @@ from charter.models.charter import CharterVersion, Signature, SignatureWithdrawa
 from charter.models.commitment import Commitment, Milestone, Partnership, ProgressUpdate
 from charter.models.domain import ChangeDomain
 from charter.models.enums import (
+    PUBLIC_COMMITMENT_STATUSES,
+    PUBLIC_ORGANISATION_STATUSES,
     RAG,
     Ambition,
     CharterStatus,
@@ -64,6 +66,8 @@ __all__ = [
     "Membership",
     "Organisation",
     "OrganisationStatus",
+    "PUBLIC_COMMITMENT_STATUSES",
+    "PUBLIC_ORGANISATION_STATUSES",
     "OutboxMessage",
     "OutboxStatus",
     "Sector",

@@ -9,7 +9,14 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column, utcnow
-from charter.models.enums import RAG, Ambition, CommitmentStatus, Completion, PartnershipStatus
+from charter.models.enums import (
+    PUBLIC_COMMITMENT_STATUSES,
+    RAG,
+    Ambition,
+    CommitmentStatus,
+    Completion,
+    PartnershipStatus,
+)
 
 if TYPE_CHECKING:
     from charter.models.domain import ChangeDomain
@@ -74,7 +81,7 @@ class Commitment(VersionedMixin, TimestampMixin, Base):
 
     @property
     def is_public(self) -> bool:
-        return self.status != CommitmentStatus.DRAFT
+        return self.status in PUBLIC_COMMITMENT_STATUSES
 
     def __repr__(self) -> str:
         return f"<Commitment {self.id} {self.title!r}>"

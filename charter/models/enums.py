@@ -40,6 +40,11 @@ class OrganisationStatus(LabelledEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Who and what the public sees: organisations that take part or withdrew (never those
+# pending approval or declined), and commitments once published (retired ones stay on record).
+PUBLIC_ORGANISATION_STATUSES = (OrganisationStatus.ACTIVE, OrganisationStatus.WITHDRAWN)
+
+
 class MemberRole(LabelledEnum):
     LEAD = "lead"
     EDITOR = "editor"
@@ -68,6 +73,9 @@ class CommitmentStatus(LabelledEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     RETIRED = "retired"
+
+
+PUBLIC_COMMITMENT_STATUSES = (CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED)
 
 
 class Ambition(LabelledEnum):
