@@ -338,3 +338,13 @@ def test_junk_invitation_token_is_a_clear_400(client):
     response = client.get("/join/invited/not-a-token")
     assert response.status_code == 400
     assert "not valid" in text_of(response)
+
+
+def test_the_error_summary_follows_the_order_of_the_join_page(client, world):
+    page = client.post("/join", data={}).get_data(as_text=True)
+    summary = page.split('id="error-summary"')[1].split("</ul>")[0]
+    targets = re.findall(r'href="#([a-z_]+)"', summary)
+    assert targets[:3] == ["site", "organisation_name", "sector"]
+    form = page.split("</ul>", 1)[1]  # the page after the summary
+    position = {t: re.search(rf' id="{t}(?:-0)?"', form).start() for t in targets}
+    assert targets == sorted(targets, key=position.get)

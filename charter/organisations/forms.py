@@ -18,6 +18,14 @@ TIER_DESCRIPTIONS = {
 }
 
 
+class SiteChoice(FlaskForm):
+    """The site, first on the join page. Declared before the other fields: WTForms orders
+    fields by when they were declared, and the error summary lists them in that order."""
+
+    site = SelectField(_l("PROMISE site"), validators=[
+        InputRequired(message=_l("Choose the site your organisation belongs to."))])
+
+
 class OrganisationFields(FlaskForm):
     organisation_name = fc.text(_l("Organisation name"), max_length=200,
                                 required_message=_l("Enter the organisation's name."),
@@ -62,16 +70,12 @@ class AccountFields(FlaskForm):
         self.confirm.render_kw = {"autocomplete": "new-password"}
 
 
-class JoinForm(OrganisationFields, AccountFields):
-    site = SelectField(_l("PROMISE site"), validators=[
-        InputRequired(message=_l("Choose the site your organisation belongs to."))])
+class JoinForm(SiteChoice, OrganisationFields, AccountFields):
+    pass
 
 
-class JoinSignedInForm(OrganisationFields):
+class JoinSignedInForm(SiteChoice, OrganisationFields):
     """For someone already signed in: their account leads the new organisation."""
-
-    site = SelectField(_l("PROMISE site"), validators=[
-        InputRequired(message=_l("Choose the site your organisation belongs to."))])
 
 
 class InvitedJoinForm(OrganisationFields, AccountFields):
