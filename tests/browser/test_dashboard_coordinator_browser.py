@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from tests import factories as f
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.test_dashboard_coordinator_data import build
@@ -38,8 +40,8 @@ def test_a_coordinator_follows_a_number_and_downloads_an_export(page, world, com
     signed = page.locator('#pipeline-table tr[data-step="signed"] a')
     assert signed.inner_text().startswith("4")
     signed.click()
-    assert page.locator("h1").inner_text() == "Organisations of Cambridge"
-    assert page.locator("#organisations tbody tr").count() == 4
+    expect(page.locator("h1")).to_have_text("Organisations of Cambridge")
+    expect(page.locator("#organisations tbody tr")).to_have_count(4)
     assert page.get_by_label("Pipeline step").input_value() == "signed"
     assert_accessible(page, "organisations behind a number")
     _fits_small_screens(page, "organisations behind a number")
@@ -47,14 +49,15 @@ def test_a_coordinator_follows_a_number_and_downloads_an_export(page, world, com
     # A filter chosen in the form narrows the list, without JavaScript.
     page.get_by_label("Sector").select_option("statutory")
     page.get_by_role("button", name="Show").click()
-    assert page.locator("#organisations tbody tr").count() == 2
+    # count() does not wait: the next page may still be arriving; expect() retries.
+    expect(page.locator("#organisations tbody tr")).to_have_count(2)
 
     # Back on the dashboard, a cell of the sector-pair table opens its partnerships.
     page.get_by_role("link", name="Back to the Cambridge dashboard").click()
     cell = page.locator('#sector-pairs tr[data-lead="third_sector"] td[data-partner="statutory"] a')
     count = int(cell.inner_text().split()[0])
     cell.click()
-    assert page.locator("#commitments tbody tr").count() == count
+    expect(page.locator("#commitments tbody tr")).to_have_count(count)
     assert_accessible(page, "commitments behind a number")
 
     # A bad filter typed into the address is explained, not a crash.
