@@ -161,6 +161,25 @@ def can_view_organisation_history(user: Any, organisation: Organisation) -> bool
     return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)
 
 
+def can_invite_address(user: Any, email: str) -> bool:
+    """Nobody sends an invitation (to bring an organisation, or to join one) to their own
+    address: a coordinator or admin who did would make themselves a member, or the lead,
+    of an organisation they oversee."""
+    own = (getattr(user, "email", "") or "").strip().lower() if is_authenticated(user) else ""
+    return not own or (email or "").strip().lower() != own
+
+
+def can_accept_invitation(user: Any, invitation) -> bool:
+    """Nobody becomes a member of an organisation, or the lead of a new one, through an
+    invitation they sent themselves. Invitations are sent by leads (who are members
+    already) and by site coordinators and admins, who oversee the organisations of their
+    sites and must not sign, submit and approve for one of them. Someone else (the lead,
+    or another coordinator) has to invite them."""
+    if not is_authenticated(user):
+        return True  # a new account is never the sender
+    return invitation.invited_by_id != user.id
+
+
 def can_hand_over_lead(user: Any, organisation: Organisation) -> bool:
     """A lead passes the lead role to another member and becomes an editor; coordinators,
     who are not members, change roles instead."""
