@@ -28,6 +28,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
@@ -154,13 +155,18 @@ def _tell_address_has_account(user: User, site: Site, details: OrganisationDetai
         render_template(
             "email/join_address_has_account.txt", user=user, site=site,
             organisation_name=details.name.strip(),
-            login_link=external_url("auth.login", next="/join"),
-            join_link=external_url("organisations.join", site=site.slug),
+            login_link=external_url("auth.login", next=_path(
+                external_url("organisations.join", site=site.slug))),
             reset_link=external_url("auth.forgot_password"),
         ),
         kind="join_address_has_account",
         user=user,
     )
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _tell_name_taken(email: str, site: Site, details: OrganisationDetails,
