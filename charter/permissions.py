@@ -110,6 +110,14 @@ def can_review_applications(user: Any, site: Site | int) -> bool:
     return can_manage_site(user, site)
 
 
+def can_decide_application(user: Any, organisation: Organisation) -> bool:
+    """Approve or decline one application: the site's coordinators and admins, except a
+    member of the applying organisation (a coordinator who applied for an organisation
+    does not approve it: another coordinator or an admin does)."""
+    return (can_review_applications(user, organisation.site_id)
+            and not is_member(user, organisation))
+
+
 def can_invite_organisation(user: Any, site: Site | int) -> bool:
     """Invite someone to bring a new (already approved) organisation to a site."""
     return can_manage_site(user, site)

@@ -22,6 +22,7 @@ from charter.models import (
     MemberRole,
     Membership,
     Organisation,
+    OrganisationStatus,
     OutboxMessage,
 )
 from charter.organisations import invitations, services
@@ -277,3 +278,31 @@ def test_the_links_in_the_invitation_emails_still_work(world):
         OutboxMessage.kind == "member_invite"))
     token = re.search(r"/invitations/(\S+)", body).group(1)
     assert invitations.check(token, InvitationKind.MEMBER).invitation.id == invitation.id
+
+
+# --- … nor approve an application they made ------------------------------------------------
+
+def test_a_coordinator_who_applies_does_not_approve_their_own_application(client, world):
+    coordinator = world.user("coordinator")
+    # As the join form does for someone signed in: pending, with them as its lead.
+    org = f.organisation(world.site, "Coordinator's Own Trust", status=OrganisationStatus.PENDING)
+    f.member(coordinator, org, MemberRole.LEAD)
+    db.session.commit()
+    with pytest.raises(PermissionDenied, match="you cannot decide on its application"):
+        services.approve(coordinator, org, org.version)
+    db.session.rollback()
+    client.login(coordinator)
+    page = client.get(f"/manage/sites/{world.site.slug}/applications")
+    assert "another coordinator of the site or an admin decides" in text_of(page)
+    assert "Approve Coordinator's Own Trust" not in text_of(page)
+    response = client.post(f"/manage/organisations/{org.slug}/approve", data={"version": org.version})
+    assert response.status_code == 403
+    assert "you cannot decide on its application" in text_of(response)
+    db.session.refresh(org)
+    assert org.status.value == "pending"
+    # An admin (or another coordinator) decides.
+    client.login(world.user("admin"))
+    response = client.post(f"/manage/organisations/{org.slug}/approve", data={"version": org.version})
+    assert response.status_code == 302
+    db.session.refresh(org)
+    assert org.status.value == "active"

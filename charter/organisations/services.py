@@ -306,6 +306,9 @@ def accept_organisation_invitation(
 
 def _decide(actor, org: Organisation, expected_version: int | None, new_status, reason=None):
     permissions.require(permissions.can_review_applications(actor, org.site_id))
+    permissions.require(permissions.can_decide_application(actor, org), _(
+        "You are a member of %(name)s, so you cannot decide on its application: another "
+        "coordinator of the site or an admin does.", name=org.name))
     if expected_version is not None and org.version != expected_version:
         raise ServiceError(_("Someone else has just decided on this application: see its new "
                              "status below."), status=409)
