@@ -66,9 +66,17 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    # Applying to join (per client address) and sending invitations (per signed-in user,
+    # organisation and member invitations counted together): each one emails someone.
+    JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute;50 per hour")
+    INVITE_RATE_LIMIT = os.environ.get("INVITE_RATE_LIMIT", "10 per minute;100 per day")
 
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 60 * 60)  # seconds
     INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 14 * 24 * 60 * 60)
+    # An application made without an account waits this long for its email address to be
+    # confirmed, then is deleted; one address gets at most this many joining emails a day.
+    JOIN_CONFIRMATION_MAX_AGE = _int("JOIN_CONFIRMATION_MAX_AGE", 48 * 60 * 60)
+    JOIN_EMAILS_PER_ADDRESS_PER_DAY = _int("JOIN_EMAILS_PER_ADDRESS_PER_DAY", 5)
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _int("MAIL_PORT", 587)

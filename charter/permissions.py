@@ -110,6 +110,14 @@ def can_review_applications(user: Any, site: Site | int) -> bool:
     return can_manage_site(user, site)
 
 
+def can_decide_application(user: Any, organisation: Organisation) -> bool:
+    """Approve or decline one application: the site's coordinators and admins, except a
+    member of the applying organisation (a coordinator who applied for an organisation
+    does not approve it: another coordinator or an admin does)."""
+    return (can_review_applications(user, organisation.site_id)
+            and not is_member(user, organisation))
+
+
 def can_invite_organisation(user: Any, site: Site | int) -> bool:
     """Invite someone to bring a new (already approved) organisation to a site."""
     return can_manage_site(user, site)
@@ -159,6 +167,25 @@ def can_manage_members(user: Any, organisation: Organisation) -> bool:
 def can_view_organisation_history(user: Any, organisation: Organisation) -> bool:
     """The audit history of an organisation: its leads and its site's coordinators."""
     return is_lead(user, organisation) or can_manage_site(user, organisation.site_id)
+
+
+def can_invite_address(user: Any, email: str) -> bool:
+    """Nobody sends an invitation (to bring an organisation, or to join one) to their own
+    address: a coordinator or admin who did would make themselves a member, or the lead,
+    of an organisation they oversee."""
+    own = (getattr(user, "email", "") or "").strip().lower() if is_authenticated(user) else ""
+    return not own or (email or "").strip().lower() != own
+
+
+def can_accept_invitation(user: Any, invitation) -> bool:
+    """Nobody becomes a member of an organisation, or the lead of a new one, through an
+    invitation they sent themselves. Invitations are sent by leads (who are members
+    already) and by site coordinators and admins, who oversee the organisations of their
+    sites and must not sign, submit and approve for one of them. Someone else (the lead,
+    or another coordinator) has to invite them."""
+    if not is_authenticated(user):
+        return True  # a new account is never the sender
+    return invitation.invited_by_id != user.id
 
 
 def can_hand_over_lead(user: Any, organisation: Organisation) -> bool:

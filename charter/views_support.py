@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from jinja2 import select_autoescape
 
 from charter import formatting, permissions
 from charter.extensions import db
@@ -70,6 +71,10 @@ def init_templates(app: Flask) -> None:
         humanise=formatting.humanise,
         display_date=formatting.display_date,
     )
+    # Escape every template but plain-text emails (Flask's default escapes only .html, .xml
+    # and .svg, so a feed.atom or an .ics would print user text raw).
+    app.jinja_env.autoescape = select_autoescape(
+        disabled_extensions=("txt",), default_for_string=True, default=True)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

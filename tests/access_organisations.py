@@ -29,9 +29,33 @@ def _org_invitation_token(w):
     return invitations.token_for(inv)
 
 
+def _join_confirmation_token(w):
+    from datetime import timedelta
+
+    from charter.extensions import db
+    from charter.models import JoinRequest, Sector, Tier
+    from charter.models.base import utcnow
+    from charter.organisations import joining
+
+    request = JoinRequest(nonce="n", site=w.site, email="applicant@example.org",
+                          full_name="Applicant", organisation_name="Applicant Trust",
+                          sector=Sector.THIRD_SECTOR, tier=Tier.SIGNATORY,
+                          expires_at=utcnow() + timedelta(hours=1))
+    request.set_password("a long password 123")
+    db.session.add(request)
+    db.session.flush()
+    return joining.token_for(request)
+
+
 ACCESS = {
     ("organisations.join", "GET"): Route(lambda w: "/join", everyone(200)),
     ("organisations.join", "POST"): Route(lambda w: "/join", everyone(400)),
+    # The emailed link: a page with a button for whoever holds it; the button confirms
+    # (and signs in the account it makes).
+    ("organisations.confirm_join", "GET"): Route(
+        lambda w: f"/join/confirm/{_join_confirmation_token(w)}", everyone(200)),
+    ("organisations.confirm_join", "POST"): Route(
+        lambda w: f"/join/confirm/{_join_confirmation_token(w)}", everyone(302)),
     ("organisations.join_invited", "GET"): Route(
         lambda w: f"/join/invited/{_org_invitation_token(w)}", {**signed_in(403), "public": 200}),
     ("organisations.join_invited", "POST"): Route(

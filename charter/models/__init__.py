@@ -28,6 +28,7 @@ from charter.models.enums import (
 )
 from charter.models.indicator import CommitmentIndicator, Indicator, Measurement
 from charter.models.invitation import Invitation
+from charter.models.join_request import JoinRequest
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
@@ -62,6 +63,7 @@ __all__ = [
     "CharterVersion",
     "Invitation",
     "InvitationKind",
+    "JoinRequest",
     "MemberRole",
     "Membership",
     "Organisation",

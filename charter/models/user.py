@@ -33,6 +33,11 @@ class User(UserMixin, TimestampMixin, Base):
     # invalidates outstanding reset links.
     auth_epoch: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
+    # When the person showed that the address reaches them: by following the link of a
+    # join request or of an invitation (accounts older than this column were marked
+    # verified by the migration that added it). The app creates accounts only once the
+    # address is proven, so it is set on every account the app makes.
+    email_verified_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -50,6 +55,10 @@ class User(UserMixin, TimestampMixin, Base):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def mark_email_verified(self, when: datetime) -> None:
+        if self.email_verified_at is None:
+            self.email_verified_at = when
 
     @staticmethod
     def spend_equal_time(password: str) -> None:

@@ -95,6 +95,10 @@ class InviteOrganisationForm(FlaskForm):
                            rows=3)
 
 
+class ConfirmJoinForm(FlaskForm):
+    """The button on the page an emailed join link opens (CSRF token only)."""
+
+
 class DecisionForm(FlaskForm):
     version = HiddenField()
 

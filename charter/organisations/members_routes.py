@@ -13,6 +13,7 @@ from charter.lookups import organisation_or_404
 from charter.models import InvitationKind, MemberRole, Organisation
 from charter.organisations import bp, invitations
 from charter.organisations import members_services as services
+from charter.organisations.limits import invitation_limit
 from charter.organisations.members_forms import (
     ActionForm,
     ChangeRoleForm,
@@ -63,6 +64,7 @@ def members(slug: str):
 
 @bp.route("/organisations/<slug>/members/invite", methods=["POST"])
 @login_required
+@invitation_limit
 def invite_member(slug: str):
     organisation = _members_organisation(slug)
     if not permissions.can_manage_members(current_user, organisation):
@@ -240,6 +242,8 @@ def _accept_signed_in(token, invitation):
     if current_user.email != invitation.email:
         status = 200 if request.method == "GET" else 403
         return _invitation_page(token, invitation, "other_user", status=status, form=form)
+    if not permissions.can_accept_invitation(current_user, invitation):
+        return _problem(services.self_invitation_message(), 403)
 
     existing = services.membership_of(current_user, invitation.organisation)
     if request.method == "GET" or not form.validate_on_submit():

@@ -33,6 +33,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from charter.organisations import invitations
+from charter.organisations.services import own_address_message, self_invitation_message
 from charter.urls import external_url
 
 CLOSED_STATUSES = (OrganisationStatus.DECLINED, OrganisationStatus.WITHDRAWN)
@@ -110,6 +111,44 @@ def membership_of(user: User, organisation: Organisation) -> Membership | None:
     )
 
 
+# --- telling the leads ------------------------------------------------------------------
+
+def _leads(organisation: Organisation) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation.id,
+               Membership.role == MemberRole.LEAD, User.active)
+        .order_by(User.id)
+    ))
+
+
+def tell_leads_of_new_member(organisation: Organisation, membership: Membership, *,
+                             actor: User, inviter: User | None = None) -> int:
+    """Email the organisation's leads that someone is now one of its leads or editors
+    (whichever way it happened), except the person concerned and whoever made the change.
+    Leads are accountable for who acts for the organisation: a member they did not expect
+    (say, a coordinator who had themselves invited) is something they must hear about."""
+    member = membership.user
+    skip = {member.id, actor.id}
+    link = external_url("organisations.members", slug=organisation.slug)
+    told = 0
+    for lead in _leads(organisation):
+        if lead.id in skip:
+            continue
+        mail.queue(
+            lead.email,
+            _("%(name)s is now %(role)s of %(org)s", name=member.full_name,
+              role=membership.role.label.lower(), org=organisation.name),
+            render_template("email/member_added.txt", lead=lead, member=member,
+                            role=membership.role, organisation=organisation, actor=actor,
+                            inviter=inviter, link=link),
+            kind="member_added",
+            user=lead,
+        )
+        told += 1
+    return told
+
+
 # --- invitations -------------------------------------------------------------------------
 
 def invite_member(actor: User, organisation: Organisation, email: str, role: MemberRole | str,
@@ -131,6 +170,8 @@ def invite_member(actor: User, organisation: Organisation, email: str, role: Mem
             _("%(email)s is already a member of %(name)s.", email=email, name=organisation.name),
             field="email",
         )
+    if not permissions.can_invite_address(actor, email):
+        raise MemberError(own_address_message(), field="email")
     now = utcnow()
     earlier = db.session.scalars(
         _open_invitations_query(organisation).where(Invitation.email == email).with_for_update()
@@ -220,15 +261,19 @@ class Acceptance:
 
 
 def accept_invitation(user: User, invitation: Invitation) -> Acceptance:
-    """A signed-in user whose email the invitation was sent to joins the organisation."""
+    """A signed-in user whose email the invitation was sent to joins the organisation, and
+    its leads are told."""
     if not permissions.is_authenticated(user) or user.email != invitation.email:
         raise permissions.PermissionDenied(
             _("This invitation was sent to %(email)s.", email=invitation.email)
         )
+    if not permissions.can_accept_invitation(user, invitation):
+        raise permissions.PermissionDenied(self_invitation_message())
     invitation = _lock_invitation(invitation)
     organisation = invitation.organisation
     existing = membership_of(user, organisation)
     invitations.mark_used(invitation, user)
+    user.mark_email_verified(utcnow())  # the link reached them at this address
     if existing is not None:
         audit.record(user, "invitation.accepted", invitation,
                      {"already_member": True, "role": existing.role}, organisation_id=organisation.id)
@@ -236,8 +281,12 @@ def accept_invitation(user: User, invitation: Invitation) -> Acceptance:
     membership = Membership(user=user, organisation=organisation, role=invitation.role)
     db.session.add(membership)
     db.session.flush()
-    audit.record(user, "member.joined", membership,
-                 {"role": invitation.role, "email": user.email, "invitation_id": invitation.id})
+    inviter = invitation.invited_by
+    audit.record(user, "member.joined", membership, {
+        "role": invitation.role, "email": user.email, "invitation_id": invitation.id,
+        "invited_by": inviter.email if inviter else None,
+    })
+    tell_leads_of_new_member(organisation, membership, actor=user, inviter=inviter)
     return Acceptance(membership, created=True)
 
 
@@ -248,7 +297,8 @@ def accept_with_new_account(invitation: Invitation, full_name: str, job_title: s
     if find_user(invitation.email) is not None:
         raise MemberError(_("An account with %(email)s already exists. Sign in to accept the "
                             "invitation.", email=invitation.email), field="account")
-    user = User(email=invitation.email, full_name=full_name.strip(), job_title=job_title.strip())
+    user = User(email=invitation.email, full_name=full_name.strip(), job_title=job_title.strip(),
+                email_verified_at=utcnow())  # the invitation link reached them there
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -322,6 +372,8 @@ def change_role(actor: User, organisation: Organisation, membership_id: int,
     changes = audit.apply_changes(target, {"role": role})
     changes["email"] = target.user.email
     audit.record(actor, "member.role_changed", target, changes)
+    if role == MemberRole.LEAD:
+        tell_leads_of_new_member(organisation, target, actor=actor)
     return target
 
 
@@ -345,4 +397,5 @@ def hand_over_lead(actor: User, organisation: Organisation, membership_id: int) 
         "previous_lead": actor.email,
         "previous_lead_role": own_changes.get("role", [MemberRole.LEAD, MemberRole.EDITOR]),
     })
+    tell_leads_of_new_member(organisation, target, actor=actor)
     return target

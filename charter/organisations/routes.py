@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from charter import forms_common as fc
 from charter import permissions
@@ -13,8 +14,9 @@ from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
 from charter.lookups import organisation_or_404, site_or_404
 from charter.models import InvitationKind, Organisation, Sector, Site, Tier
-from charter.organisations import bp, invitations, services
+from charter.organisations import bp, invitations, joining, services
 from charter.organisations.forms import (
+    ConfirmJoinForm,
     DecisionForm,
     DeclineForm,
     InvitedJoinForm,
@@ -24,6 +26,7 @@ from charter.organisations.forms import (
     JoinSignedInForm,
     SignatoryFilterForm,
 )
+from charter.organisations.limits import invitation_limit, join_limit
 from charter.pagination import paginate
 from charter.reports.queries import published_reports_query
 from charter.rules import attach_error
@@ -59,9 +62,11 @@ def _account_from(form) -> services.AccountDetails | None:
 # --- joining --------------------------------------------------------------------------
 
 @bp.route("/join", methods=["GET", "POST"])
+@join_limit
 def join():
     sites = _all_sites()
-    form_cls = JoinSignedInForm if current_user.is_authenticated else JoinForm
+    signed_in = current_user.is_authenticated
+    form_cls = JoinSignedInForm if signed_in else JoinForm
     form = form_cls()
     form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_("Choose a site"))
     if request.method == "GET" and request.args.get("site"):
@@ -70,14 +75,20 @@ def join():
     if form.validate_on_submit():
         site = next(s for s in sites if s.slug == form.site.data)
         try:
-            org, lead = services.apply_to_join(current_user, site, _details_from(form),
-                                               _account_from(form))
+            if signed_in:
+                org = services.apply_to_join(current_user, site, _details_from(form))
+            else:
+                address = joining.request_to_join(site, _details_from(form), _account_from(form))
         except services.ServiceError as error:
+            db.session.rollback()
             extra_errors = attach_error(form, error)
         else:
             db.session.commit()
-            if not current_user.is_authenticated:
-                login_user(lead)
+            if not signed_in:
+                # The same page whatever happened (new address, existing account, a name
+                # taken by an application the public may not know of): the mailbox says.
+                return render_template("organisations/join_sent.html", email=address,
+                                       hours=joining.max_age_hours())
             flash(_("Thank you. %(name)s has applied to join the %(site)s charter; the site's "
                     "coordinators have been told and will reply by email.",
                     name=org.name, site=site.name), "success")
@@ -85,6 +96,52 @@ def join():
     status = 400 if request.method == "POST" else 200
     return render_template("organisations/join.html", form=form, sites=sites,
                            extra_errors=extra_errors), status
+
+
+def _join_problem(message: str, status: int):
+    return render_template("organisations/join_problem.html", message=message), status
+
+
+@bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+def confirm_join(token: str):
+    """The emailed link: GET shows what is being confirmed and a button (so that mail
+    scanners which open links confirm nothing); POST confirms."""
+    g.no_store = True  # the page carries a live token
+    check = joining.check(token)
+    if check.problem:
+        return _join_problem(check.message, check.status)
+    form = ConfirmJoinForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        status = 200 if request.method == "GET" else 400
+        return render_template("organisations/join_confirm.html", join_request=check.request,
+                               token=token, form=form), status
+    try:
+        result = joining.confirm(token)
+        db.session.commit()
+    except services.ServiceError as error:
+        db.session.rollback()
+        return _join_problem(error.message, error.status)
+    except IntegrityError:  # the same link, submitted twice at the same moment
+        db.session.rollback()
+        return _join_problem(str(joining.PROBLEMS["used"]), 410)
+    user, org = result.user, result.organisation
+    if result.new_account:
+        login_user(user)
+    signed_in_as_them = current_user.is_authenticated and current_user.id == user.id
+    if org is None:
+        flash(_("Your email address is confirmed, but the application was not sent: "
+                "%(reason)s", reason=result.refused), "warning")
+        target = url_for("organisations.join")
+    else:
+        flash(_("Thank you. Your email address is confirmed, and %(name)s has applied to join "
+                "the %(site)s charter; the site's coordinators have been told and will reply "
+                "by email.", name=org.name, site=org.site.name), "success")
+        target = url_for("organisations.profile", slug=org.slug)
+    if signed_in_as_them:
+        return redirect(target)
+    flash(_("There was already an account with this address: sign in with its password to "
+            "follow the application."), "info")
+    return redirect(url_for("auth.login", next=target))
 
 
 @bp.route("/join/invited/<token>", methods=["GET", "POST"])
@@ -98,6 +155,9 @@ def join_invited(token: str):
     if signed_in and current_user.email != invitation.email:
         return render_template("organisations/invitation_wrong_account.html",
                                invitation=invitation), 403
+    if not permissions.can_accept_invitation(current_user, invitation):
+        return render_template("organisations/invitation_problem.html",
+                               message=services.self_invitation_message()), 403
     existing_account = None
     if not signed_in:
         existing_account = services.find_account(invitation.email)
@@ -115,6 +175,7 @@ def join_invited(token: str):
             org, lead = services.accept_organisation_invitation(
                 current_user, token, _details_from(form), _account_from(form))
         except services.ServiceError as error:
+            db.session.rollback()
             extra_errors = attach_error(form, error)
         else:
             db.session.commit()
@@ -161,6 +222,7 @@ def applications(slug: str):
 
 @bp.route("/manage/sites/<slug>/invitations", methods=["POST"])
 @login_required
+@invitation_limit
 def invite_organisation(slug: str):
     site = site_or_404(slug)
     if not permissions.can_invite_organisation(current_user, site):

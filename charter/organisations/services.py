@@ -73,7 +73,10 @@ def find_duplicate(site: Site, name: str) -> Organisation | None:
     )
 
 
-def _duplicate_message(existing: Organisation) -> str:
+def duplicate_message(existing: Organisation) -> str:
+    """Why a name cannot be used, for someone allowed to know about `existing`: shown beside
+    the field when the public can see the organisation anyway or the applicant is signed in
+    (their address is verified), otherwise emailed to the applicant's address."""
     if existing.status == OrganisationStatus.PENDING:
         return _("“%(name)s” has already applied to join this site and is waiting for approval. "
                  "If you work there, ask its lead to invite you.", name=existing.name)
@@ -84,24 +87,36 @@ def _duplicate_message(existing: Organisation) -> str:
              "lead to invite you.", name=existing.name)
 
 
-def _check_name(site: Site, name: str) -> None:
+def check_name(site: Site, name: str, *, reveal_hidden: bool = True) -> Organisation | None:
+    """Refuse a name with no letter or digit, or one that folds to the name of another
+    organisation of the site. With `reveal_hidden=False` (the public join form) a clash with
+    an organisation the public may not see (pending or declined) is returned instead of
+    refused, so that the caller can answer as if nothing were wrong."""
     if not fold_name(name):
         raise ServiceError(_("Enter a name with at least one letter or number."),
                            "organisation_name")
     existing = find_duplicate(site, name)
-    if existing is not None:
-        raise ServiceError(_duplicate_message(existing), "organisation_name")
+    if existing is None:
+        return None
+    if not reveal_hidden and not permissions.can_view_organisation(None, existing):
+        return existing
+    raise ServiceError(duplicate_message(existing), "organisation_name")
 
 
 def _new_account(details: AccountDetails) -> User:
+    """An account for someone who followed an invitation link (which proves the address)."""
     email = User.normalise_email(details.email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        # Only when an account was made with this address since the page was shown (the
+        # page asks existing account holders to sign in instead).
         raise ServiceError(
-            _("There is already an account with this email address. Sign in first, then apply; "
-              "or use another address."),
+            _("There is already an account with this email address. Sign in first, then use "
+              "the invitation."),
             "email",
         )
-    user = User(email=email, full_name=details.full_name, job_title=details.job_title)
+    now = utcnow()
+    user = User(email=email, full_name=details.full_name, job_title=details.job_title,
+                email_verified_at=now)
     user.set_password(details.password)
     db.session.add(user)
     db.session.flush()
@@ -135,7 +150,7 @@ def _flush_or_duplicate(site: Site, name: str) -> None:
         existing = db.session.scalar(select(Organisation).where(
             Organisation.site_id == site_id, Organisation.name_key == name_key))
         if existing is not None:
-            raise ServiceError(_duplicate_message(existing), "organisation_name") from exc
+            raise ServiceError(duplicate_message(existing), "organisation_name") from exc
         raise
 
 
@@ -166,29 +181,45 @@ def _notify_coordinators_of_application(org: Organisation, lead: User) -> None:
                             coordinator=coordinator),
             kind="organisation_applied",
             user=coordinator,
+            # Once per application and coordinator, however often a link is followed.
+            dedupe_key=f"organisation_applied:{org.id}:{coordinator.id}",
         )
 
 
 # --- applying and inviting ------------------------------------------------------------
 
-def apply_to_join(
-    actor, site: Site, details: OrganisationDetails, account: AccountDetails | None
-) -> tuple[Organisation, User]:
-    """A public application: the organisation starts pending, its applicant becomes its
-    lead, and the site's coordinators are told. Signed-in applicants use their account."""
-    _check_name(site, details.name)
-    if permissions.is_authenticated(actor):
-        lead = actor
-    else:
-        if account is None:
-            raise ServiceError(_("Enter your account details."))
-        lead = _new_account(account)
+def own_address_message() -> str:
+    return _("You cannot invite your own address. Site coordinators and admins do not become "
+             "members of organisations they oversee through their own invitations: ask the "
+             "organisation's lead, or another coordinator, to invite you.")
+
+
+def self_invitation_message() -> str:
+    return _("You sent this invitation yourself, so you cannot accept it. Site coordinators "
+             "and admins do not become members of organisations they oversee through their "
+             "own invitations: ask the organisation's lead, or another coordinator, to "
+             "invite you.")
+
+
+def apply_to_join(actor, site: Site, details: OrganisationDetails) -> Organisation:
+    """An application by someone signed in: their account (its address verified when it
+    was made) leads the new organisation. People without an account apply through
+    `charter.organisations.joining`, which calls `create_application` once they have
+    confirmed their address."""
+    permissions.require(permissions.is_authenticated(actor))
+    return create_application(actor, site, details)
+
+
+def create_application(lead: User, site: Site, details: OrganisationDetails) -> Organisation:
+    """The organisation starts pending with `lead` as its lead, and the site's coordinators
+    are told (once)."""
+    check_name(site, details.name)
     org = _new_organisation(site, details, OrganisationStatus.PENDING)
     _flush_or_duplicate(site, details.name)
     db.session.add(Membership(user=lead, organisation=org, role=MemberRole.LEAD))
     audit.record(lead, "organisation.applied", org, {
         "name": [None, org.name], "sector": [None, org.sector], "tier": [None, org.tier],
-        "status": [None, org.status],
+        "status": [None, org.status], "lead": lead.email,
     })
     _notify_coordinators_of_application(org, lead)
     mail.queue(
@@ -198,7 +229,7 @@ def apply_to_join(
         kind="organisation_application_received",
         user=lead,
     )
-    return org, lead
+    return org
 
 
 def invite_organisation(actor, site: Site, email: str, organisation_name: str | None,
@@ -207,10 +238,12 @@ def invite_organisation(actor, site: Site, email: str, organisation_name: str | 
     on arrival."""
     permissions.require(permissions.can_invite_organisation(actor, site))
     email = User.normalise_email(email)
+    if not permissions.can_invite_address(actor, email):
+        raise ServiceError(own_address_message(), "email")
     if organisation_name:
         existing = find_duplicate(site, organisation_name)
         if existing is not None:
-            raise ServiceError(_duplicate_message(existing), "organisation_name")
+            raise ServiceError(duplicate_message(existing), "organisation_name")
     invitation = Invitation(
         kind=InvitationKind.ORGANISATION, email=email, site=site, role=MemberRole.LEAD,
         organisation_name=organisation_name or None, message=message or "",
@@ -242,13 +275,16 @@ def accept_organisation_invitation(
         raise ServiceError(check.message, status=400)
     invitation = check.invitation
     site = invitation.site
-    _check_name(site, details.name)
+    if not permissions.can_accept_invitation(actor, invitation):
+        raise ServiceError(self_invitation_message(), status=403)
+    check_name(site, details.name)
     if permissions.is_authenticated(actor):
         if actor.email != invitation.email:
             raise ServiceError(_("This invitation was sent to %(email)s. Sign out and open the "
                                  "link again, or ask for an invitation to your address.",
                                  email=invitation.email), status=403)
         lead = actor
+        lead.mark_email_verified(utcnow())  # the link reached them at this address
     else:
         if account is None:
             raise ServiceError(_("Enter your account details."))
@@ -270,6 +306,9 @@ def accept_organisation_invitation(
 
 def _decide(actor, org: Organisation, expected_version: int | None, new_status, reason=None):
     permissions.require(permissions.can_review_applications(actor, org.site_id))
+    permissions.require(permissions.can_decide_application(actor, org), _(
+        "You are a member of %(name)s, so you cannot decide on its application: another "
+        "coordinator of the site or an admin does.", name=org.name))
     if expected_version is not None and org.version != expected_version:
         raise ServiceError(_("Someone else has just decided on this application: see its new "
                              "status below."), status=409)

@@ -132,11 +132,10 @@ def revision_pdf(report_id: int, number: int):
 
 
 def _feed(entries, title: str, self_url: str):
-    from charter.urls import external_url
+    from charter.reports.feeds import build_feed
 
-    body = render_template("reports/feed.atom", entries=entries, title=title, self_url=self_url,
-                           external_url=external_url)
-    return Response(body, mimetype="application/atom+xml")
+    return Response(build_feed(entries, title, self_url),
+                    content_type="application/atom+xml; charset=utf-8")
 
 
 @bp.route("/reports/feed.atom")

@@ -1,6 +1,7 @@
 """The whole joining journey in a real browser, with axe-core on every page:
-a visitor applies, the coordinator approves, the lead signs with a co-signatory and
-downloads the certificate, and the organisation appears in the register and verifies."""
+a visitor applies and confirms their address from the email, the coordinator approves,
+the lead signs with a co-signatory and downloads the certificate, and the organisation
+appears in the register and verifies."""
 
 from __future__ import annotations
 
@@ -37,8 +38,26 @@ def test_apply_approve_sign_certificate_register_verify(page, committed):
     page.get_by_label("Choose a password").fill("a long password 123")
     page.get_by_label("Repeat the password").fill("a long password 123")
     page.get_by_role("button", name="Send the application").click()
+    # Nothing goes to the coordinator until the address is confirmed.
+    assert "We have sent a message to thandiwe@example.org" in page.locator("main").inner_text()
+    assert_accessible(page, "check your email")
+    db.session.expire_all()
+    assert db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.kind == "organisation_applied")) is None
+
+    # The applicant follows the link in the email (held in the outbox) and confirms.
+    body = db.session.scalar(select(OutboxMessage.body_text).where(
+        OutboxMessage.to_address == "thandiwe@example.org",
+        OutboxMessage.kind == "join_confirmation"))
+    page.goto(re.search(r"http://localhost(/join/confirm/\S+)", body).group(1))
+    assert "Kaapse Crisis Café" in page.locator("main").inner_text()
+    assert_accessible(page, "confirm your address")
+    page.get_by_role("button", name="Confirm and send the application").click()
     assert "has applied to join the Cambridge charter" in page.locator("main").inner_text()
     assert_accessible(page, "pending profile")
+    db.session.expire_all()
+    assert db.session.scalar(select(OutboxMessage.to_address).where(
+        OutboxMessage.kind == "organisation_applied")) == "coordinator@example.org"
     page.get_by_role("button", name="Sign out").click()
 
     # The coordinator approves it.
