@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from charter import audit, demo, mail
+from charter.auth import sessions
 from charter.extensions import db
 from charter.models import User
 
@@ -85,6 +86,7 @@ def create_admin(email: str, full_name: str, password: str) -> None:
         user.set_password(password)
         user.auth_epoch += 1
         audit.record(None, "user.made_admin", user, changes)
+        sessions.end_all_sessions(None, user, reason="password_set_by_cli")
         click.echo(f"{email} is now an administrator; the password was updated.")
     db.session.commit()
 
@@ -120,6 +122,18 @@ def remind(on_date: str | None) -> None:
     if mail.mail_configured() and run.queued:
         sent, failed = mail.deliver()
         click.echo(f"Sent {sent}, failed {failed}.")
+
+
+@charter_cli.command("prune-sessions")
+@click.option("--older-than-days", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Keep the records of sessions that ended fewer days ago than this.")
+def prune_sessions(older_than_days: int) -> None:
+    """Delete the records of sessions that have ended (signed out or expired); run it daily."""
+    from datetime import timedelta
+
+    deleted = sessions.delete_ended_sessions(timedelta(days=older_than_days))
+    db.session.commit()
+    click.echo(f"Deleted {deleted} ended session(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,7 @@ from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
+from charter.models.session import UserSession
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
 
@@ -78,6 +79,7 @@ __all__ = [
     "SiteCoordinator",
     "Tier",
     "User",
+    "UserSession",
     "fold_name",
 ]
 from charter.models import guards  # noqa: E402,F401  (registers the immutability listeners)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from charter import forms_common as fc
 from charter import permissions
+from charter.auth.login import sign_in
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
 from charter.lookups import organisation_or_404, site_or_404
@@ -75,9 +76,9 @@ def join():
         except services.ServiceError as error:
             extra_errors = attach_error(form, error)
         else:
-            db.session.commit()
             if not current_user.is_authenticated:
-                login_user(lead)
+                sign_in(lead)
+            db.session.commit()
             flash(_("Thank you. %(name)s has applied to join the %(site)s charter; the site's "
                     "coordinators have been told and will reply by email.",
                     name=org.name, site=site.name), "success")
@@ -117,9 +118,9 @@ def join_invited(token: str):
         except services.ServiceError as error:
             extra_errors = attach_error(form, error)
         else:
-            db.session.commit()
             if not signed_in:
-                login_user(lead)
+                sign_in(lead)
+            db.session.commit()
             flash(_("Welcome. %(name)s is now approved on the %(site)s charter: read the charter "
                     "and sign it.", name=org.name, site=org.site.name), "success")
             return redirect(url_for("signing.sign", slug=org.slug))
