@@ -87,14 +87,14 @@ def init_request_hooks(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if app.config.get("HSTS"):
             response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
+        if getattr(g, "no_store", False) or request.endpoint in {
+            "auth.login", "auth.reset_password", "auth.forgot_password",
+        }:
+            response.headers["Cache-Control"] = "no-store"
         # Nothing shown to a signed-in person is kept by a browser or a shared cache (the
-        # outbox holds live reset links); public pages stay cacheable for the public.
-        # The static files are the same for everyone.
-        if request.endpoint != "static" and (
-            getattr(g, "no_store", False)
-            or request.endpoint in {"auth.login", "auth.reset_password", "auth.forgot_password"}
-            or current_user.is_authenticated
-        ):
+        # outbox holds live reset links); public pages stay cacheable for the public, and
+        # the static files are the same for everyone.
+        if request.endpoint != "static" and current_user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"
         return response
 
