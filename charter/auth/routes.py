@@ -70,9 +70,9 @@ def reset_password(token: str):
         return render_template("auth/reset_invalid.html", problem=check.problem), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)  # ends every session
+        services.reset_password(token, form.password.data)  # ends every session of the user
+        sign_out()  # and this browser's, whoever it was signed in as
         db.session.commit()
-        logout_user()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
