@@ -7,6 +7,7 @@ argument or from the `CHARTER_CONFIG` environment variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,6 +26,12 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _list(name: str) -> list[str] | None:
+    """A comma-separated list, or None when the variable is unset or empty."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return items or None
+
+
 def normalise_database_url(url: str) -> str:
     """Let operators paste a plain postgres:// URL; we always talk through psycopg 3."""
     if url.startswith("postgres://"):
@@ -37,7 +44,9 @@ def normalise_database_url(url: str) -> str:
 class Config:
     """Settings shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # No constant default: create_app() takes SECRET_KEY from the environment or, outside
+    # production, from instance/secret_key (made once, at random; see charter.security).
+    SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charter.sqlite3'}")
     )
@@ -56,7 +65,23 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    # Server-side session records (charter.auth.sessions) end with these too: a session
+    # without "keep me signed in" lasts 12 hours, a remembered one 30 days at most.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+
+    # HTTP hardening (charter.security). Host names this service answers to (comma-
+    # separated; ".example.org" allows its subdomains); others get 400. Unset: any host,
+    # except in production, where the host of SITE_URL is the default.
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
+    # How many proxies in front of the app set each X-Forwarded-* header (werkzeug's
+    # ProxyFix). 0 = trust none of them (the default: only right with no proxy).
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PORT = _int("PROXY_FIX_X_PORT", 0)
+    PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
+    HSTS: str | None = None  # the Strict-Transport-Security value, production only
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
@@ -117,6 +142,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS = "max-age=63072000; includeSubDomains"
 
     @classmethod
     def validate(cls) -> None:

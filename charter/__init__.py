@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from charter import security
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig, normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +33,17 @@ def _configure(app: Flask, config_name: str | None, overrides: dict | None) -> N
         ProductionConfig.validate()
     app.config.from_object(config_cls)
     if config_cls is ProductionConfig:
-        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(os.environ["DATABASE_URL"])
+        if not app.config["TRUSTED_HOSTS"]:
+            app.config["TRUSTED_HOSTS"] = security.trusted_hosts_from_site_url(app.config["SITE_URL"])
+    if not app.config["TESTING"] and os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if overrides:
         app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        # Never a constant key: outside production (which refused to start above), a
+        # random key made once in the instance folder and reused afterwards.
+        app.config["SECRET_KEY"] = security.load_or_create_secret_key(app.instance_path)
     app.config["CONFIG_NAME"] = name
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -120,6 +128,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     views_support.init_templates(app)
     views_support.init_request_hooks(app)
+    security.apply_proxy_fix(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

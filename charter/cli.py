@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from charter import audit, demo, mail
+from charter.auth import sessions
 from charter.extensions import db
 from charter.models import User
 from charter.models.base import utcnow
@@ -88,6 +89,7 @@ def create_admin(email: str, full_name: str, password: str) -> None:
         user.set_password(password)
         user.auth_epoch += 1
         audit.record(None, "user.made_admin", user, changes)
+        sessions.end_all_sessions(None, user, reason="password_set_by_cli")
         click.echo(f"{email} is now an administrator; the password was updated.")
     db.session.commit()
 
@@ -136,6 +138,18 @@ def purge_join_requests() -> None:
         total += deleted
     db.session.commit()
     click.echo(f"Deleted {total} expired join request(s).")
+
+
+@charter_cli.command("prune-sessions")
+@click.option("--older-than-days", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Keep the records of sessions that ended fewer days ago than this.")
+def prune_sessions(older_than_days: int) -> None:
+    """Delete the records of sessions that have ended (signed out or expired); run it daily."""
+    from datetime import timedelta
+
+    deleted = sessions.delete_ended_sessions(timedelta(days=older_than_days))
+    db.session.commit()
+    click.echo(f"Deleted {deleted} ended session(s).")
 
 
 def init_app(app: Flask) -> None:

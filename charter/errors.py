@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from charter.extensions import db
 from charter.permissions import PermissionDenied
@@ -55,6 +58,19 @@ def init_app(app: Flask) -> None:
                 "Go back, reload the page and send it again."
             ),
         )
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc):
+        # A Host header outside TRUSTED_HOSTS: Flask could not build a URL adapter for
+        # it, so bind one to SITE_URL for the error page's links (they are all relative).
+        ctx = request_ctx._get_current_object()
+        if ctx.url_adapter is None:
+            parts = urlsplit(app.config["SITE_URL"])
+            ctx.url_adapter = app.url_map.bind(
+                parts.netloc or "localhost", script_name=parts.path or "/",
+                url_scheme=parts.scheme or "https",
+            )
+        return render_error(400, _l("This service does not answer to that address."))
 
     @app.errorhandler(PermissionDenied)
     def _denied(exc):

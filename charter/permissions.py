@@ -98,6 +98,16 @@ def can_manage_users(user: Any) -> bool:
     return is_admin(user)
 
 
+def can_end_session(user: Any, user_session: Any) -> bool:
+    """A signed-in person may end their own sessions (the account page), no one else's."""
+    return is_authenticated(user) and user_session.user_id == user.id
+
+
+def can_end_sessions_of(actor: Any, user: Any) -> bool:
+    """Sign `user` out everywhere: they themselves, or an admin."""
+    return is_authenticated(actor) and (actor.id == user.id or is_admin(actor))
+
+
 def can_use_dashboard(user: Any) -> bool:
     """Anyone signed in has a dashboard listing what they may act on."""
     return is_authenticated(user)

@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from jinja2 import select_autoescape
 
 from charter import formatting, permissions
@@ -23,24 +24,14 @@ def select_locale() -> str:
 
 
 def init_login(login_manager) -> None:
-    from charter.models import User
+    from charter.auth.login import load_user
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        try:
-            raw_id, raw_epoch = user_id.split(":", 1)
-            uid, epoch = int(raw_id), int(raw_epoch)
-        except (ValueError, AttributeError):
-            return None
-        user = db.session.get(User, uid)
-        if user is None or user.auth_epoch != epoch or not user.active:
-            return None
-        return user
+    # The id in both cookies is a server-side session's token (charter.auth.sessions).
+    login_manager.user_loader(load_user)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -93,14 +84,23 @@ SECURITY_HEADERS = {
 
 
 def init_request_hooks(app: Flask) -> None:
+    from charter.auth.login import touch_after_request
+
     @app.after_request
     def _headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", app.config["HSTS"])
         if getattr(g, "no_store", False) or request.endpoint in {
             "auth.login", "auth.reset_password", "auth.forgot_password",
         }:
             response.headers["Cache-Control"] = "no-store"
+        # Nothing shown to a signed-in person is kept by a browser or a shared cache (the
+        # outbox holds live reset links); public pages stay cacheable for the public, and
+        # the static files are the same for everyone.
+        if request.endpoint != "static" and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
     app.after_request(deliver_after_request)
@@ -112,6 +112,7 @@ def init_request_hooks(app: Flask) -> None:
         if exc is not None:
             db.session.rollback()
         db.session.remove()
+        touch_after_request()  # the session's "last seen", in its own short transaction
 
 
 # The public navigation; an entry shows once its blueprint is registered.

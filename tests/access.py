@@ -27,6 +27,12 @@ def _outbox_message(w):
     return mail.queue("someone@example.org", "Hello", "Body", kind="test").id
 
 
+def _session_of(user):
+    from charter.auth.sessions import new_session
+
+    return new_session(user, user_agent="another browser")[0].id
+
+
 CORE_ACCESS: dict[tuple[str, str], Route] = {
     ("static", "GET"): Route(lambda w: "/static/css/charter.css", everyone(200)),
     ("main.index", "GET"): Route(lambda w: "/", everyone(200)),
@@ -43,6 +49,14 @@ CORE_ACCESS: dict[tuple[str, str], Route] = {
     ("auth.reset_password", "POST"): Route(
         lambda w: f"/password/reset/{_reset_token(w)}", everyone(400)
     ),
+    ("auth.account", "GET"): Route(lambda w: "/account", signed_in(200)),
+    # The editor's own other session: they may end it; no one else may see that it exists.
+    ("auth.end_session", "POST"): Route(
+        lambda w: f"/account/sessions/{_session_of(w.user('editor'))}/end",
+        {**signed_in(404), "editor": 302},
+    ),
+    ("auth.end_all_sessions", "POST"): Route(lambda w: "/account/sessions/end-all",
+                                             signed_in(302)),
     ("auth.change_password", "GET"): Route(lambda w: "/account/password", signed_in(200)),
     ("auth.change_password", "POST"): Route(lambda w: "/account/password", signed_in(400)),
     ("admin.outbox", "GET"): Route(lambda w: "/admin/outbox", only(["admin"])),

@@ -57,12 +57,17 @@ class CSRFClient(FlaskClient):
         return super().post(*args, **kwargs)
 
     def login(self, user) -> None:
-        """Sign in as `user` without the sign-in form (which is rate-limited)."""
+        """Sign in as `user` without the sign-in form (which is rate-limited): a new
+        server-side session (no audit event) whose token goes into the session cookie."""
+        from charter.auth.sessions import new_session
+
+        _row, token = new_session(user, user_agent="test client")
         with self.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
+            sess["_user_id"] = token
             sess["_fresh"] = True
 
     def logout(self) -> None:
+        """Forget the session cookie's user (the server-side session stays, unused)."""
         with self.session_transaction() as sess:
             sess.pop("_user_id", None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from charter.auth import services
 from charter.extensions import db
-from charter.models import AuditEvent, OutboxMessage, User
+from charter.models import AuditEvent, OutboxMessage, User, UserSession
 from tests import factories as f
 from tests.support import form_csrf_token, text_of
 
@@ -245,8 +246,13 @@ def test_unknown_emails_still_spend_a_password_check(member, monkeypatch):
     assert calls == ["whatever it is"]
 
 
-def test_user_ids_in_sessions_carry_the_auth_epoch(member):
-    assert member.get_id() == f"{member.id}:0"
-    member.auth_epoch = 3
-    assert member.get_id() == f"{member.id}:3"
-    assert isinstance(db.session.get(User, member.id), User)
+def test_the_id_in_the_session_cookie_is_a_random_session_token(client, member):
+    """Not the user's id: a forged or copied id is worth nothing once its session ends."""
+    _login(client, member.email, f.PASSWORD)
+    with client.session_transaction() as sess:
+        token = sess["_user_id"]
+    assert str(member.id) not in token.split(":")
+    assert len(token) >= 40
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == member.id))
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in row.token_hash

@@ -85,7 +85,7 @@ def test_a_lead_reads_the_open_version_and_sees_the_form(client, world, v1):
     assert 'value="Lead"' in html  # the signer's name, pre-filled from the account
     assert 'value="Tester"' in html
     assert "Co-signatory with lived experience (optional)" in text
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"  # signed in
 
 
 def test_signing_leads_to_the_confirmation_page(client, world, v1):

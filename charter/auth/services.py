@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from charter import audit, mail
+from charter.auth import sessions
 from charter.extensions import db
-from charter.models import User
-from charter.models.base import utcnow
+from charter.models import User, UserSession
 from charter.tokens import TokenError, make_token, read_token
 from charter.urls import external_url
 
@@ -29,8 +29,8 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The user when email and password match an active account, else None.
 
-    A failed attempt changes nothing in the database (only the rate-limit counter
-    moves); a successful one records the time and an audit event.
+    Changes nothing in the database (only the rate-limit counter moves): signing in,
+    with its time and audit event, is `sessions.start_session`.
     """
     user = find_user_by_email(email)
     if user is None:
@@ -38,8 +38,6 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not user.check_password(password) or not user.active:
         return None
-    user.last_login_at = utcnow()
-    audit.record(user, "user.signed_in", user)
     return user
 
 
@@ -92,15 +90,19 @@ def reset_password(token: str, new_password: str) -> User:
         raise AuthError(check.problem)
     user = check.user
     user.set_password(new_password)
-    user.auth_epoch += 1
+    user.auth_epoch += 1  # the link is used up
     audit.record(user, "user.password_reset", user)
+    sessions.end_all_sessions(user, user, reason="password_reset")
     return user
 
 
-def change_password(user: User, current_password: str, new_password: str) -> bool:
+def change_password(user: User, current_password: str, new_password: str,
+                    keep: UserSession | None = None) -> bool:
+    """Set a new password; every session of the user but `keep` (the one in use) ends."""
     if not user.check_password(current_password):
         return False
     user.set_password(new_password)
-    user.auth_epoch += 1
+    user.auth_epoch += 1  # outstanding reset links stop working
     audit.record(user, "user.password_changed", user)
+    sessions.end_all_sessions(user, user, reason="password_changed", keep=keep)
     return True

@@ -32,6 +32,7 @@ from charter.models.join_request import JoinRequest
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
+from charter.models.session import UserSession
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
 
@@ -80,6 +81,7 @@ __all__ = [
     "SiteCoordinator",
     "Tier",
     "User",
+    "UserSession",
     "fold_name",
 ]
 from charter.models import guards  # noqa: E402,F401  (registers the immutability listeners)

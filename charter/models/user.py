@@ -29,8 +29,8 @@ class User(UserMixin, TimestampMixin, Base):
     job_title: Mapped[str] = mapped_column(String(120), default="")
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped when the password changes: signs out every other session and
-    # invalidates outstanding reset links.
+    # Bumped when the password changes or is reset: invalidates outstanding reset links
+    # (sessions are ended explicitly, see charter.auth.sessions).
     auth_epoch: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
     # When the person showed that the address reaches them: by following the link of a
@@ -68,8 +68,30 @@ class User(UserMixin, TimestampMixin, Base):
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active)
 
-    def get_id(self) -> str:  # Flask-Login: a password change ends other sessions
-        return f"{self.id}:{self.auth_epoch}"
+    # The token of the server-side session this object was loaded for (or is being signed
+    # in with); set by charter.auth.login, never stored on the row.
+    session_token = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id: the session token, so that the session cookie and the
+        remember cookie are each bound to one UserSession row that can be ended."""
+        if not self.session_token:
+            raise RuntimeError("Sign users in with charter.auth.login.sign_in(), not login_user().")
+        return self.session_token
+
+    # Flask-Login's UserMixin compares users by get_id(); the same person is the same id.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        if self.id is None or other.id is None:
+            return self is other
+        return self.id == other.id
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from charter import permissions
+from charter.auth.login import sign_in, sign_out
 from charter.extensions import db
 from charter.lookups import organisation_or_404
 from charter.models import InvitationKind, MemberRole, Organisation
@@ -236,7 +237,8 @@ def _accept_signed_in(token, invitation):
     form = ActionForm()
     if request.method == "POST" and request.form.get("action") == "sign_out" \
             and form.validate_on_submit():
-        logout_user()
+        sign_out()
+        db.session.commit()
         flash(_("You are signed out. You can now accept the invitation."), "info")
         return redirect(url_for("organisations.accept_invitation", token=token))
     if current_user.email != invitation.email:
@@ -288,7 +290,8 @@ def _accept_new_account(token, invitation):
         db.session.rollback()
         return _problem(str(invitations.PROBLEMS["used"]), 410)
     user = result.membership.user
-    login_user(user)
+    sign_in(user)
+    db.session.commit()
     organisation = result.membership.organisation
     flash(_("Welcome, %(name)s. Your account is ready and you are now %(role)s of %(org)s.",
             name=user.full_name, role=result.membership.role.label.lower(), org=organisation.name),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from charter import forms_common as fc
 from charter import permissions
+from charter.auth.login import sign_in
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
 from charter.lookups import organisation_or_404, site_or_404
@@ -126,7 +127,8 @@ def confirm_join(token: str):
         return _join_problem(str(joining.PROBLEMS["used"]), 410)
     user, org = result.user, result.organisation
     if result.new_account:
-        login_user(user)
+        sign_in(user)
+        db.session.commit()
     signed_in_as_them = current_user.is_authenticated and current_user.id == user.id
     if org is None:
         flash(_("Your email address is confirmed, but the application was not sent: "
@@ -178,9 +180,9 @@ def join_invited(token: str):
             db.session.rollback()
             extra_errors = attach_error(form, error)
         else:
-            db.session.commit()
             if not signed_in:
-                login_user(lead)
+                sign_in(lead)
+            db.session.commit()
             flash(_("Welcome. %(name)s is now approved on the %(site)s charter: read the charter "
                     "and sign it.", name=org.name, site=org.site.name), "success")
             return redirect(url_for("signing.sign", slug=org.slug))
