@@ -13,7 +13,7 @@ from tests.test_migrations import empty_database_url  # noqa: F401  (the fixture
 def test_existing_accounts_are_verified_from_when_they_were_made(empty_database_url):  # noqa: F811
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
-        upgrade(revision="0006")
+        upgrade(revision="0007")  # the revision before join requests
         with db.engine.begin() as conn:
             conn.execute(text(
                 "INSERT INTO user_account (email, password_hash, full_name, job_title, is_admin, "
