@@ -30,6 +30,7 @@ from charter.models.indicator import CommitmentIndicator, Indicator, Measurement
 from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
+from charter.models.pending_import import PendingImport
 from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
@@ -70,6 +71,7 @@ __all__ = [
     "PUBLIC_ORGANISATION_STATUSES",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingImport",
     "Sector",
     "Signature",
     "SignatureState",
