@@ -17,6 +17,7 @@ from charter.commitments import spreadsheets
 from tests.support import text_of
 from tests.test_spreadsheets_data import (
     COMMITMENT_HEADERS,
+    IMPORT_URL,
     csv_file,
     errors_of,
     header_row,
@@ -155,13 +156,13 @@ def test_a_document_type_declaration_is_refused(world, data):
 
 def test_a_sheet_of_too_many_cells_is_refused_while_it_is_read(world, data):
     """Values right of column Z are never looked at, but the XML holding them still has to
-    be parsed: past 600,000 elements the workbook is refused."""
+    be parsed: past 500,000 elements the workbook is refused."""
     rows = [header_row()]
     for r in range(2, 1002):
         beyond = "".join(f'<c r="{get_column_letter(c)}{r}"><v>1</v></c>' for c in range(27, 337))
         rows.append(f'<row r="{r}">{_promise_cells(r)}{beyond}</row>')
     message = problem_of(world, workbook_with_sheet("".join(rows))).message
-    assert message.startswith("This workbook has too many cells to check: over 600,000, counting "
+    assert message.startswith("This workbook has too many cells to check: over 500,000, counting "
                               "empty cells that only carry formatting.")
 
 
@@ -174,10 +175,10 @@ def test_values_right_of_column_z_are_not_read(world, data):
 
 
 def test_too_many_filled_cells_are_refused(world, data):
-    """Columns A to Z all filled (the last 15 under no header): 7,700 rows hold 200,200 cells."""
-    lines = [",".join(COMMITMENT_HEADERS + [""] * 15)] + [",".join(["x"] * 26)] * 7700
+    """Columns A to Z all filled (the last 15 under no header): 5,800 rows hold 150,800 cells."""
+    lines = [",".join(COMMITMENT_HEADERS + [""] * 15)] + [",".join(["x"] * 26)] * 5800
     assert problem_of(world, "\r\n".join(lines).encode()).message == (
-        "This file has more than 200,000 filled cells. Split it into smaller files and upload them "
+        "This file has more than 150,000 filled cells. Split it into smaller files and upload them "
         "one after another.")
 
 
@@ -230,14 +231,21 @@ def test_a_file_over_16_mb_is_refused(world, data):
 
 def test_an_upload_over_the_request_limit_is_refused_beside_the_file_field(
         app, client, world, data, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
     client.login(world.user("editor"))
-    response = upload(client, world.org, csv_file([new_row(Description="x" * 5000)]))
+    rows = [new_row(Title=f"Promise {i}", Description="x" * 15_000) for i in range(100)]
+    response = upload(client, world.org, csv_file(rows))
     assert response.status_code == 400
     page = text_of(response)
     assert "There is a problem" in page
-    assert "This file is larger than 0 MB, the most an upload may be." in page
+    assert "This file is larger than 1 MB, the most an upload may be." in page
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_the_upload_page_states_the_limits(client, world, data):
+    client.login(world.user("editor"))
+    assert ("A file may be up to 16 MB, with up to 10,000 rows in each sheet; columns after Z are "
+            "not read.") in text_of(client.get(IMPORT_URL.format(world.org.slug)))
 
 
 def test_other_pages_keep_the_usual_too_large_page(app, client, world, data, monkeypatch):
@@ -263,19 +271,28 @@ def test_checking_stops_after_1000_problems(client, world, data):
 
 # --- the largest honest files still pass --------------------------------------------------
 
-def test_a_download_of_10000_commitments_and_10000_measurements_passes(world, data):
-    commitments = [new_row(Title=f"Promise {i}", Description="What we will do. " * 10,
-                           **{"Start date": "2026-01-01", "Target date": "2027-01-01",
-                              "Ambition": "Desirable", "Completion": "Limited", "RAG": "On track"})
-                   for i in range(10_000)]
-    measurements = [
+def _workbook(world, data, commitments: int, measurements: int) -> bytes:
+    rows = [new_row(Title=f"Promise {i}", Description="What we will do. " * 10,
+                    **{"Start date": "2026-01-01", "Target date": "2027-01-01",
+                       "Ambition": "Desirable", "Completion": "Limited", "RAG": "On track"})
+            for i in range(commitments)]
+    values = [
         {"Commitment ID": data.published.id, "Indicator": "Prone restraints",
          "Period start": date.fromordinal(730_000 + i), "Period end": date.fromordinal(730_000 + i),
          "Value": i % 97 + 0.5, "Note": f"Counted on ward {i % 12}"}
-        for i in range(10_000)]
-    result = plan(world, xlsx_file({"Commitments": commitments, "Measurements": measurements}))
+        for i in range(measurements)]
+    return xlsx_file({"Commitments": rows, "Measurements": values})
+
+
+def test_a_workbook_of_10000_rows_passes(world, data):
+    result = plan(world, _workbook(world, data, 6000, 4000))
     assert result.is_valid, errors_of(result)[:5]
-    assert (len(result.creates), len(result.measurement_creates)) == (10_000, 10_000)
+    assert (len(result.creates), len(result.measurement_creates)) == (6000, 4000)
+
+
+def test_a_workbook_of_more_than_10000_rows_in_its_sheets_together_is_refused(world, data):
+    assert problem_of(world, _workbook(world, data, 6000, 4001)).message.startswith(
+        "The Commitments and Measurements sheets have more than 10,000 rows together.")
 
 
 # --- the workbook reader reads what openpyxl reads ----------------------------------------

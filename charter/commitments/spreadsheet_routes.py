@@ -24,6 +24,8 @@ from charter.models import Organisation
 
 MAX_ERRORS_SHOWN = 500
 MAX_CHANGES_SHOWN = 200
+UPLOAD_LIMITS = {"size": spreadsheets.megabytes(spreadsheets.MAX_UPLOAD_BYTES),
+                 "rows": f"{spreadsheets.MAX_DATA_ROWS:,}"}
 
 
 def _organisation_for(slug: str, allowed) -> Organisation:
@@ -77,7 +79,7 @@ def _upload_page(org, form, *, problem=None, plan=None, extra_errors=None, statu
     return render_template(
         "commitments/spreadsheets/import.html", org=org, form=form, problem=problem,
         errors=errors[:MAX_ERRORS_SHOWN], error_count=len(errors), extra_errors=extra_errors or [],
-        errors_cut=plan is not None and plan.errors_cut,
+        errors_cut=plan is not None and plan.errors_cut, upload_limits=UPLOAD_LIMITS,
     ), status
 
 

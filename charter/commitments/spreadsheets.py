@@ -7,6 +7,13 @@ the whole file is valid, and only once the person has seen the preview and confi
 
 Text that a spreadsheet program could run as a formula (=, +, -, @, tab, carriage return at
 the start) is exported with a ' in front, and that ' is taken off again on import.
+
+Reading is bounded (see the limits below): a workbook's ZIP directory is checked before
+anything is unpacked, and the parts the import needs are parsed a piece at a time within a
+budget of XML elements, reading only columns A to Z. openpyxl writes the workbooks; it does
+not read them, because its read-only reader parses every cell of a row in Python, however
+far right, with a pure-Python XML parser. A checked upload is kept on the server
+(PendingImport) until its uploader confirms it, once.
 """
 
 from __future__ import annotations
@@ -112,11 +119,11 @@ VALUE_PLACES = Decimal("0.000001")
 # they accept) while leaving room for the largest honest one: an organisation's commitments
 # and measurements, thousands of rows at most.
 MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # the file as uploaded (as MAX_CONTENT_LENGTH)
-MAX_DATA_ROWS = 10_000  # filled rows per sheet
+MAX_DATA_ROWS = 10_000  # filled rows in a file, its sheets together
 MAX_SHEET_ROWS = 20_000  # a filled row further down than this is refused
 MAX_BLANK_RUN = 1_000  # this many empty rows in a row end a sheet
 MAX_COLUMNS = 26  # columns A to Z are read; cells further right are never looked at
-MAX_CELLS = 200_000  # filled cells in columns A to Z, all sheets together
+MAX_CELLS = 150_000  # filled cells in columns A to Z, all sheets together
 MAX_CSV_FIELDS = 16_384  # values on one line of a CSV file: the widest sheet Excel makes
 MAX_ERRORS = 1_000  # checking stops after this many problems (the page lists 500)
 # An XLSX file is a ZIP archive of XML parts. These are checked from the archive's
@@ -128,7 +135,7 @@ MAX_PACKING_RATIO = 100  # unpacked ÷ packed, for workbooks that unpack to over
 RATIO_CHECKED_FROM = 1024 * 1024
 # …and this while the parts that are read (workbook, styles, shared strings, the two
 # sheets) are unpacked and parsed, a piece at a time.
-MAX_XML_ELEMENTS = 600_000
+MAX_XML_ELEMENTS = 500_000
 MAX_SHOWN_VALUE = 60
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -317,6 +324,9 @@ def _about_rows(domains: list[ChangeDomain]) -> list[list[str]]:
                    "spreadsheet programs do not run it as a formula. The ' is removed again when you "
                    "upload the file."), ""],
         ["", "", _("CSV files must be saved as CSV UTF-8."), ""],
+        ["", "", _("A file may be up to %(size)s MB, with up to %(rows)s rows in each sheet; columns "
+                   "after Z are not read.", size=megabytes(MAX_UPLOAD_BYTES),
+                   rows=f"{MAX_DATA_ROWS:,}"), ""],
     ]
 
 
@@ -418,16 +428,12 @@ def _map_header(kind: str, cells: list[Any]) -> tuple[dict[int, str], list[str]]
     return mapping, problems
 
 
-def _too_many_rows(name: str) -> FileProblem:
-    return FileProblem(_("%(sheet)s has more than %(max)s rows. Split it into smaller files and "
-                         "upload them one after another.", sheet=name, max=f"{MAX_DATA_ROWS:,}"))
-
-
 class _Budget:
-    """The work one file may cost, counted as it is read: XML elements and filled cells."""
+    """The work one file may cost, counted as it is read: XML elements, filled rows and cells."""
 
     def __init__(self) -> None:
         self.elements = 0
+        self.rows = 0
         self.cells = 0
 
     def add_elements(self, count: int) -> None:
@@ -438,6 +444,18 @@ class _Budget:
                 "only carry formatting. Delete the empty rows and columns after your data (or clear "
                 "their formatting), save the workbook and upload it again, or upload the CSV files "
                 "instead.", max=f"{MAX_XML_ELEMENTS:,}"))
+
+    def add_row(self, kind: str, first_table: bool) -> None:
+        self.rows += 1
+        if self.rows > MAX_DATA_ROWS:
+            if first_table:
+                raise FileProblem(_("%(sheet)s has more than %(max)s rows. Split it into smaller "
+                                    "files and upload them one after another.",
+                                    sheet=SHEETS[kind][0], max=f"{MAX_DATA_ROWS:,}"))
+            raise FileProblem(_("The Commitments and Measurements sheets have more than %(max)s rows "
+                                "together. Upload them one at a time (as CSV files, or in workbooks "
+                                "of one sheet each), or split them into smaller files.",
+                                max=f"{MAX_DATA_ROWS:,}"))
 
     def add_cells(self, count: int) -> None:
         self.cells += count
@@ -461,13 +479,17 @@ def _collect_rows(kind: str, rows, budget: _Budget,
             return None, problems
         last = header[0]
     table_rows: list[Row] = []
+    first_table = budget.rows == 0
     blank_run = 0
     for number, values in rows:
         blank_run += number - last - 1  # rows a workbook leaves out are empty
         last = number
         if blank_run > MAX_BLANK_RUN:
             break
-        if all(_blank(v) for v in values):
+        # The columns with a value (as _blank, written out: this runs for every cell).
+        filled = [i for i, v in enumerate(values)
+                  if v is not None and (v.__class__ is not str or v.strip())]
+        if not filled:
             blank_run += 1
             if blank_run > MAX_BLANK_RUN:
                 break
@@ -483,19 +505,11 @@ def _collect_rows(kind: str, rows, budget: _Budget,
             if problems:
                 return None, problems
             continue
-        if len(table_rows) >= MAX_DATA_ROWS:
-            raise _too_many_rows(SHEETS[kind][0])
-        row = Row(number, {})
-        filled = 0
-        for index, value in enumerate(values):
-            blank = _blank(value)
-            filled += not blank
-            key = mapping.get(index)
-            if key is not None:
-                row.cells[key] = value
-            elif not blank:
-                row.stray.append(index)
-        budget.add_cells(filled)
+        budget.add_row(kind, first_table)
+        budget.add_cells(len(filled))
+        width = len(values)
+        row = Row(number, {key: values[index] for index, key in mapping.items() if index < width},
+                  [index for index in filled if index not in mapping])
         table_rows.append(row)
     if mapping is None:
         return Table(kind, []), []
