@@ -244,8 +244,8 @@ def test_an_upload_over_the_request_limit_is_refused_beside_the_file_field(
 
 def test_the_upload_page_states_the_limits(client, world, data):
     client.login(world.user("editor"))
-    assert ("A file may be up to 16 MB, with up to 10,000 rows in each sheet; columns after Z are "
-            "not read.") in text_of(client.get(IMPORT_URL.format(world.org.slug)))
+    assert ("A file may be up to 16 MB and hold up to 10,000 rows, its sheets together; columns "
+            "after Z are not read.") in text_of(client.get(IMPORT_URL.format(world.org.slug)))
 
 
 def test_other_pages_keep_the_usual_too_large_page(app, client, world, data, monkeypatch):

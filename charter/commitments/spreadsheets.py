@@ -324,8 +324,8 @@ def _about_rows(domains: list[ChangeDomain]) -> list[list[str]]:
                    "spreadsheet programs do not run it as a formula. The ' is removed again when you "
                    "upload the file."), ""],
         ["", "", _("CSV files must be saved as CSV UTF-8."), ""],
-        ["", "", _("A file may be up to %(size)s MB, with up to %(rows)s rows in each sheet; columns "
-                   "after Z are not read.", size=megabytes(MAX_UPLOAD_BYTES),
+        ["", "", _("A file may be up to %(size)s MB and hold up to %(rows)s rows, its sheets "
+                   "together; columns after Z are not read.", size=megabytes(MAX_UPLOAD_BYTES),
                    rows=f"{MAX_DATA_ROWS:,}"), ""],
     ]
 
