@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from charter.commitments.spreadsheets import COMMITMENT_COLUMNS, MEASUREMENT_COLUMNS
 from charter.extensions import db
@@ -163,3 +165,36 @@ def upload(client, org, content: bytes, filename: str = "commitments.csv"):
 
 def errors_of(plan) -> list[str]:
     return [e.sentence for e in plan.errors]
+
+
+# --- workbooks written by hand, for the limits ---------------------------------------------
+
+def replace_part(content: bytes, name: str, data: bytes) -> bytes:
+    """The workbook `content` with its part `name` replaced by `data` (deflated)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, data if info.filename == name else source.read(info))
+    return buffer.getvalue()
+
+
+def sheet_xml(rows: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData>{rows}</sheetData></worksheet>').encode()
+
+
+def inline_cell(reference: str, text: str) -> str:
+    return f'<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def header_row(headers=None) -> str:
+    headers = headers or COMMITMENT_HEADERS
+    return ('<row r="1">' + "".join(inline_cell(f"{get_column_letter(i)}1", h)
+                                    for i, h in enumerate(headers, start=1)) + "</row>")
+
+
+def workbook_with_sheet(rows: str, sheet: str = "Commitments") -> bytes:
+    """A workbook whose only sheet (`sheet`) holds `rows`, written as XML."""
+    return replace_part(xlsx_file({sheet: [new_row()]}), "xl/worksheets/sheet1.xml", sheet_xml(rows))

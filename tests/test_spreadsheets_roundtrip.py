@@ -54,7 +54,7 @@ def _upload_and_confirm(client, org, content: bytes, filename: str):
     response = upload(client, org, content, filename)
     assert response.status_code == 200, text_of(response)[:3000]
     response = client.post(IMPORT_URL.format(org.slug), data={
-        "token": _hidden(response, "token"), "payload": _hidden(response, "payload")})
+        "token": _hidden(response, "token")})
     assert response.status_code == 302, text_of(response)[:3000]
     return response
 

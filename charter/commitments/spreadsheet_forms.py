@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField
+from wtforms.validators import InputRequired, Length
 
 ACCEPT = (".xlsx,.csv,text/csv,"
           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -22,15 +23,6 @@ class UploadForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """Carries the checked file back: in `payload` (compressed) when it is small enough,
-    otherwise the person chooses the same file again. `token` is signed and names the
-    file's SHA-256, so a changed file or payload is refused."""
+    """Names the checked upload, which the server keeps until it is confirmed (or expires)."""
 
-    token = HiddenField()
-    payload = HiddenField()
-    file = FileField(
-        _l("Choose the same file again"),
-        description=_l("The file is too large to keep between the two steps: choose it once more to "
-                       "save it."),
-        render_kw={"accept": ACCEPT},
-    )
+    token = HiddenField(validators=[InputRequired(), Length(max=100)])

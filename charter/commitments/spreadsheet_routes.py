@@ -12,16 +12,20 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from charter import permissions
 from charter.commitments import bp, spreadsheets
 from charter.commitments.spreadsheet_forms import ConfirmForm, UploadForm
+from charter.errors import render_error
 from charter.extensions import db
 from charter.lookups import organisation_or_404
 from charter.models import Organisation
 
 MAX_ERRORS_SHOWN = 500
 MAX_CHANGES_SHOWN = 200
+UPLOAD_LIMITS = {"size": spreadsheets.megabytes(spreadsheets.MAX_UPLOAD_BYTES),
+                 "rows": f"{spreadsheets.MAX_DATA_ROWS:,}"}
 
 
 def _organisation_for(slug: str, allowed) -> Organisation:
@@ -75,6 +79,7 @@ def _upload_page(org, form, *, problem=None, plan=None, extra_errors=None, statu
     return render_template(
         "commitments/spreadsheets/import.html", org=org, form=form, problem=problem,
         errors=errors[:MAX_ERRORS_SHOWN], error_count=len(errors), extra_errors=extra_errors or [],
+        errors_cut=plan is not None and plan.errors_cut, upload_limits=UPLOAD_LIMITS,
     ), status
 
 
@@ -85,10 +90,34 @@ def _file_problem(org, form, problem: spreadsheets.FileProblem):
 
 def _row_errors(org, form, plan, intro: str):
     count = len(plan.errors)
-    message = intro + " " + ngettext("%(count)s problem found: correct it and upload the file again.",
-                                     "%(count)s problems found: correct them and upload the file again.",
-                                     count, count=f"{count:,}")
+    if plan.errors_cut:
+        message = intro + " " + _("Checking stopped after %(count)s problems: correct them and upload "
+                                  "the file again.", count=f"{count:,}")
+    else:
+        message = intro + " " + ngettext(
+            "%(count)s problem found: correct it and upload the file again.",
+            "%(count)s problems found: correct them and upload the file again.", count,
+            count=f"{count:,}")
     return _upload_page(org, form, plan=plan, extra_errors=[message], status=400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(exc):
+    """A file larger than the request limit: the upload page says so beside the file field
+    (the body was not read, so nothing else in it is looked at). Other pages of the
+    blueprint get the usual page."""
+    if request.endpoint != "commitments.import_commitments" or not current_user.is_authenticated:
+        return render_error(413)
+    try:
+        org = _organisation_for((request.view_args or {}).get("slug", ""),
+                                permissions.can_import_commitments)
+    except HTTPException as refused:
+        return render_error(refused.code or 404)
+    form = UploadForm(formdata=None)
+    limit = request.max_content_length or spreadsheets.MAX_UPLOAD_BYTES
+    return _file_problem(org, form, spreadsheets.FileProblem(_(
+        "This file is larger than %(max)s MB, the most an upload may be. Split it into smaller "
+        "files and upload them one after another.", max=spreadsheets.megabytes(limit))))
 
 
 @bp.route("/organisations/<slug>/commitments/import", methods=["GET", "POST"])
@@ -107,7 +136,8 @@ def import_commitments(slug: str):
         return _file_problem(org, form, problem)
     if not preview.plan.is_valid:
         return _row_errors(org, form, preview.plan, _("Nothing was saved."))
-    confirm = ConfirmForm(formdata=None, token=preview.token, payload=preview.payload)
+    db.session.commit()  # the file is kept for its confirmation
+    confirm = ConfirmForm(formdata=None, token=preview.token)
     return render_template("commitments/spreadsheets/preview.html", org=org, preview=preview,
                            plan=preview.plan, confirm=confirm, limit=MAX_CHANGES_SHOWN)
 
@@ -116,13 +146,17 @@ def _confirm(org: Organisation):
     confirm = ConfirmForm()
     form = UploadForm(formdata=None)
     if not confirm.validate_on_submit():
-        abort(400)
-    uploaded = confirm.file.data.read() if confirm.file.data else None
+        return _upload_page(org, form, extra_errors=[_(
+            "This confirmation could not be checked, so nothing was saved. Upload the file again."
+        )], status=400)
     try:
-        preview = spreadsheets.confirm_import(current_user, org, confirm.token.data,
-                                              confirm.payload.data or None, uploaded)
+        preview = spreadsheets.confirm_import(current_user, org, confirm.token.data)
         if preview.plan.is_valid:
             db.session.commit()
+    except spreadsheets.AlreadyConfirmed as done:
+        db.session.rollback()
+        flash(done.message, "info")
+        return redirect(url_for("organisations.profile", slug=org.slug) + "#commitments")
     except spreadsheets.ConfirmationRefused as refused:
         db.session.rollback()
         return _upload_page(org, form, extra_errors=[refused.message], status=400)

@@ -7,37 +7,47 @@ the whole file is valid, and only once the person has seen the preview and confi
 
 Text that a spreadsheet program could run as a formula (=, +, -, @, tab, carriage return at
 the start) is exported with a ' in front, and that ' is taken off again on import.
+
+Reading is bounded (see the limits below): a workbook's ZIP directory is checked before
+anything is unpacked, and the parts the import needs are parsed a piece at a time within a
+budget of XML elements, reading only columns A to Z. openpyxl writes the workbooks; it does
+not read them, because its read-only reader parses every cell of a row in Python, however
+far right, with a pure-Python XML parser. A checked upload is kept on the server
+(PendingImport) until its uploader confirms it, once.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import codecs
 import csv
 import hashlib
 import hmac
 import io
+import posixpath
 import re
-import warnings
+import secrets
+import struct
 import zipfile
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from xml.etree.ElementTree import XMLPullParser
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy import update as sql_update
 
 from charter import audit, permissions
 from charter.commitments import services
@@ -53,8 +63,9 @@ from charter.models import (
     Indicator,
     Measurement,
     Organisation,
+    PendingImport,
 )
-from charter.tokens import TokenError, make_token, read_token
+from charter.models.base import utcnow
 
 # --- the file format ----------------------------------------------------------------------
 
@@ -104,12 +115,27 @@ NOTE_MAX = 2000
 VALUE_LIMIT = Decimal(10) ** 12  # the column holds values below 10^12, with six decimals
 VALUE_PLACES = Decimal("0.000001")
 
-# Limits that keep a hostile file from costing more than a large honest one.
-MAX_DATA_ROWS = 50_000  # per sheet; 10,000 rows validate and import well within a request
-MAX_COLUMNS = 60
-MAX_BLANK_RUN = 10_000  # this many empty rows in a row end a sheet
-MAX_UNPACKED_BYTES = 256 * 1024 * 1024
-MAX_ZIP_ENTRIES = 5_000
+# Limits that keep every upload cheap to check (well under two seconds for the largest file
+# they accept) while leaving room for the largest honest one: an organisation's commitments
+# and measurements, thousands of rows at most.
+MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # the file as uploaded (as MAX_CONTENT_LENGTH)
+MAX_DATA_ROWS = 10_000  # filled rows in a file, its sheets together
+MAX_SHEET_ROWS = 20_000  # a filled row further down than this is refused
+MAX_BLANK_RUN = 1_000  # this many empty rows in a row end a sheet
+MAX_COLUMNS = 26  # columns A to Z are read; cells further right are never looked at
+MAX_CELLS = 150_000  # filled cells in columns A to Z, all sheets together
+MAX_CSV_FIELDS = 16_384  # values on one line of a CSV file: the widest sheet Excel makes
+MAX_ERRORS = 1_000  # checking stops after this many problems (the page lists 500)
+# An XLSX file is a ZIP archive of XML parts. These are checked from the archive's
+# directory before anything is unpacked…
+MAX_ZIP_ENTRIES = 1_000
+MAX_ZIP_DIRECTORY_BYTES = 256 * 1024
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024  # all parts together, as the directory declares them
+MAX_PACKING_RATIO = 100  # unpacked ÷ packed, for workbooks that unpack to over a megabyte
+RATIO_CHECKED_FROM = 1024 * 1024
+# …and this while the parts that are read (workbook, styles, shared strings, the two
+# sheets) are unpacked and parsed, a piece at a time.
+MAX_XML_ELEMENTS = 500_000
 MAX_SHOWN_VALUE = 60
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -298,6 +324,9 @@ def _about_rows(domains: list[ChangeDomain]) -> list[list[str]]:
                    "spreadsheet programs do not run it as a formula. The ' is removed again when you "
                    "upload the file."), ""],
         ["", "", _("CSV files must be saved as CSV UTF-8."), ""],
+        ["", "", _("A file may be up to %(size)s MB and hold up to %(rows)s rows, its sheets "
+                   "together; columns after Z are not read.", size=megabytes(MAX_UPLOAD_BYTES),
+                   rows=f"{MAX_DATA_ROWS:,}"), ""],
     ]
 
 
@@ -399,50 +428,92 @@ def _map_header(kind: str, cells: list[Any]) -> tuple[dict[int, str], list[str]]
     return mapping, problems
 
 
-def _too_many_rows(name: str) -> FileProblem:
-    return FileProblem(_("%(sheet)s has more than %(max)s rows. Split it into smaller files and "
-                         "upload them one after another.", sheet=name, max=f"{MAX_DATA_ROWS:,}"))
+class _Budget:
+    """The work one file may cost, counted as it is read: XML elements, filled rows and cells."""
+
+    def __init__(self) -> None:
+        self.elements = 0
+        self.rows = 0
+        self.cells = 0
+
+    def add_elements(self, count: int) -> None:
+        self.elements += count
+        if self.elements > MAX_XML_ELEMENTS:
+            raise FileProblem(_(
+                "This workbook has too many cells to check: over %(max)s, counting empty cells that "
+                "only carry formatting. Delete the empty rows and columns after your data (or clear "
+                "their formatting), save the workbook and upload it again, or upload the CSV files "
+                "instead.", max=f"{MAX_XML_ELEMENTS:,}"))
+
+    def add_row(self, kind: str, first_table: bool) -> None:
+        self.rows += 1
+        if self.rows > MAX_DATA_ROWS:
+            if first_table:
+                raise FileProblem(_("%(sheet)s has more than %(max)s rows. Split it into smaller "
+                                    "files and upload them one after another.",
+                                    sheet=SHEETS[kind][0], max=f"{MAX_DATA_ROWS:,}"))
+            raise FileProblem(_("The Commitments and Measurements sheets have more than %(max)s rows "
+                                "together. Upload them one at a time (as CSV files, or in workbooks "
+                                "of one sheet each), or split them into smaller files.",
+                                max=f"{MAX_DATA_ROWS:,}"))
+
+    def add_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > MAX_CELLS:
+            raise FileProblem(_(
+                "This file has more than %(max)s filled cells. Split it into smaller files and upload "
+                "them one after another.", max=f"{MAX_CELLS:,}"))
 
 
-def _collect_rows(kind: str, raw_rows, header_cells: list[Any] | None = None,
-                  header_number: int = 0) -> tuple[Table | None, list[str]]:
-    """Read the rows under the header (the first row that is not empty)."""
+def _collect_rows(kind: str, rows, budget: _Budget,
+                  header: tuple[int, list[Any]] | None = None) -> tuple[Table | None, list[str]]:
+    """Read the rows under the header (the first row that is not empty).
+
+    `rows` gives each row's number and its values in columns A to Z; the numbers may skip
+    rows that are empty. A run of MAX_BLANK_RUN empty rows ends the sheet."""
     mapping: dict[int, str] | None = None
-    problems: list[str] = []
-    if header_cells is not None:
-        mapping, problems = _map_header(kind, header_cells)
+    last = 0
+    if header is not None:
+        mapping, problems = _map_header(kind, header[1])
         if problems:
             return None, problems
-    rows: list[Row] = []
+        last = header[0]
+    table_rows: list[Row] = []
+    first_table = budget.rows == 0
     blank_run = 0
-    number = header_number
-    for values in raw_rows:
-        number += 1
-        cells = list(values)
-        if all(_blank(v) for v in cells):
+    for number, values in rows:
+        blank_run += number - last - 1  # rows a workbook leaves out are empty
+        last = number
+        if blank_run > MAX_BLANK_RUN:
+            break
+        # The columns with a value (as _blank, written out: this runs for every cell).
+        filled = [i for i, v in enumerate(values)
+                  if v is not None and (v.__class__ is not str or v.strip())]
+        if not filled:
             blank_run += 1
             if blank_run > MAX_BLANK_RUN:
                 break
             continue
         blank_run = 0
+        if number > MAX_SHEET_ROWS:
+            raise FileProblem(_("%(sheet)s has values beyond row %(max)s. Delete the empty rows "
+                                "between your rows, or split the file into smaller ones and upload "
+                                "them one after another.", sheet=SHEETS[kind][0],
+                                max=f"{MAX_SHEET_ROWS:,}"))
         if mapping is None:
-            mapping, problems = _map_header(kind, cells)
+            mapping, problems = _map_header(kind, values)
             if problems:
                 return None, problems
             continue
-        if len(rows) >= MAX_DATA_ROWS:
-            raise _too_many_rows(SHEETS[kind][0])
-        row = Row(number, {})
-        for index, value in enumerate(cells):
-            key = mapping.get(index)
-            if key is not None:
-                row.cells[key] = value
-            elif not _blank(value):
-                row.stray.append(index)
-        rows.append(row)
+        budget.add_row(kind, first_table)
+        budget.add_cells(len(filled))
+        width = len(values)
+        row = Row(number, {key: values[index] for index, key in mapping.items() if index < width},
+                  [index for index in filled if index not in mapping])
+        table_rows.append(row)
     if mapping is None:
         return Table(kind, []), []
-    return Table(kind, rows), []
+    return Table(kind, table_rows), []
 
 
 def _not_csv_or_xlsx() -> FileProblem:
@@ -456,49 +527,290 @@ def _unreadable_xlsx() -> FileProblem:
                          "Workbook (.xlsx) or as CSV UTF-8, and upload that."))
 
 
-def _read_xlsx(content: bytes) -> tuple[list[Table], list[str]]:
+def _too_many_parts() -> FileProblem:
+    return FileProblem(_("This workbook has more than %(max)s parts (sheets, pictures, charts and the "
+                         "like). Remove what you do not need, or upload the CSV files instead.",
+                         max=f"{MAX_ZIP_ENTRIES:,}"))
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f}"
+
+
+def _open_workbook(content: bytes) -> zipfile.ZipFile:
+    """The workbook's ZIP archive, once its directory shows that unpacking it costs no more
+    than a large honest workbook does. Nothing is unpacked here."""
+    # The end of the archive says how many entries its directory holds and how long it is:
+    # check both before the directory itself is read.
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 65_557))
+    if end < 0 or len(content) < end + 22:
+        raise _unreadable_xlsx()
+    entries, directory_size = struct.unpack("<HI", content[end + 10:end + 16])
+    if entries > MAX_ZIP_ENTRIES or directory_size > MAX_ZIP_DIRECTORY_BYTES:
+        raise _too_many_parts()
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _unreadable_xlsx() from exc
-    names = {info.filename for info in infos}
-    if "xl/workbook.xml" not in names:
+    infos = archive.infolist()
+    if "xl/workbook.xml" not in archive.NameToInfo:
         raise FileProblem(_("This file is a ZIP archive, not an Excel workbook (.xlsx). Upload the "
                             "XLSX workbook or one of the CSV files downloaded from this page."))
-    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-        raise FileProblem(_("This workbook is too large once unpacked. Remove what you do not need "
-                            "(pictures, other sheets) or upload the CSV files instead."))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise _unreadable_xlsx() from exc
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _too_many_parts()
+    # Reading a part stops at the size the directory declares (a part that claims less than
+    # it holds fails its checksum), so these sums bound what unpacking can cost.
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileProblem(_("This workbook is too large once unpacked: %(size)s MB, where at most "
+                            "%(max)s MB are read. Remove what you do not need (pictures, other "
+                            "sheets), or upload the CSV files instead.", size=megabytes(unpacked),
+                            max=megabytes(MAX_UNPACKED_BYTES)))
+    if unpacked > RATIO_CHECKED_FROM and unpacked > MAX_PACKING_RATIO * max(packed, 1):
+        raise FileProblem(_("This workbook unpacks to %(ratio)s times its size, far more than a "
+                            "spreadsheet does, so it is not read. Open it in your spreadsheet "
+                            "program, save it again and upload that, or upload the CSV files "
+                            "instead.", ratio=f"{unpacked // max(packed, 1):,}"))
+    return archive
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_SHEET, _WORKBOOK_PROPERTIES, _NUMBER_FORMATS, _CELL_FORMATS = (
+    _MAIN + tag for tag in ("sheet", "workbookPr", "numFmts", "cellXfs"))
+_STRING_ITEM, _TEXT, _RUN = (_MAIN + tag for tag in ("si", "t", "r"))
+_SHEET_DATA, _ROW, _CELL, _VALUE, _INLINE_STRING = (
+    _MAIN + tag for tag in ("sheetData", "row", "c", "v", "is"))
+_XML_PIECE = 256 * 1024
+_XML_FEED = 2048
+# An empty cell element that starts with its reference, as Excel, LibreOffice and openpyxl
+# write them (any other is simply parsed; so is a tag split between two pieces). Cells
+# without a reference are kept: their column is counted from the cell before.
+_EMPTY_CELL = re.compile(rb'<c r="[^<>]*/>')
+_COLUMN_NUMBERS = {get_column_letter(i): i for i in range(1, MAX_COLUMNS + 1)}
+_DIGITS = "0123456789"
+
+
+def _xml_elements(archive: zipfile.ZipFile, part: str, budget: _Budget, *,
+                  sheet: bool = False):
+    """("end", element) for each element of one XML part, once the element is complete.
+
+    The part is unpacked and parsed a piece at a time with the standard library's expat
+    parser (in C). Each piece counts against the budget before it is parsed, and a document
+    type declaration, which no workbook part has and which entity tricks need, is refused.
+    In a sheet, empty cells (<c r="M7" s="3"/>: formatting, no value) are dropped before
+    parsing, so that formatted areas cost next to nothing."""
+    parser = XMLPullParser(events=("end",))
+    tail = b""
+    with archive.open(part) as stream:
+        while piece := stream.read(_XML_PIECE):
+            joined = tail + piece
+            if b"<!DOCTYPE" in joined or b"<!ENTITY" in joined or b"\x00" in piece:
+                raise _unreadable_xlsx()
+            tail = piece[-16:]
+            if sheet and b"<![CDATA[" not in joined:
+                piece = _EMPTY_CELL.sub(b"", piece)
+            budget.add_elements(piece.count(b"<") - piece.count(b"</"))
+            # Fed in small slices: fewer elements alive at once keeps the garbage collector's
+            # work (and so the time per element) down by half.
+            for start in range(0, len(piece), _XML_FEED):
+                parser.feed(piece[start:start + _XML_FEED])
+                yield from parser.read_events()
+    parser.close()
+    yield from parser.read_events()
+
+
+def _part_name(target: str) -> str:
+    """A relationship's target (relative to xl/, or absolute) as a name in the archive."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+@dataclass
+class _WorkbookParts:
+    sheets: dict[str, str]  # sheet name, stripped and case-folded → its part
+    strings: str | None
+    styles: str | None
+    epoch: datetime
+
+
+def _workbook_parts(archive: zipfile.ZipFile, budget: _Budget) -> _WorkbookParts:
+    targets: dict[str, tuple[str, str]] = {}
+    for _event, element in _xml_elements(archive, "xl/_rels/workbook.xml.rels", budget):
+        if element.tag == _RELATIONSHIP and element.get("TargetMode") != "External":
+            targets[element.get("Id") or ""] = (element.get("Type") or "",
+                                                _part_name(element.get("Target") or ""))
+    sheets: dict[str, str] = {}
+    epoch = WINDOWS_EPOCH
+    for _event, element in _xml_elements(archive, "xl/workbook.xml", budget):
+        if element.tag == _SHEET:
+            kind, part = targets.get(element.get(_RELATIONSHIP_ID) or "", ("", ""))
+            if kind.endswith("/worksheet"):
+                sheets.setdefault((element.get("name") or "").strip().casefold(), part)
+        elif element.tag == _WORKBOOK_PROPERTIES and (
+                (element.get("date1904") or "").strip().lower() not in ("false", "f", "0", "")):
+            epoch = MAC_EPOCH
+
+    def part_of(kind: str) -> str | None:
+        return next((part for k, part in targets.values() if k.endswith(kind)), None)
+
+    return _WorkbookParts(sheets, part_of("/sharedStrings"), part_of("/styles"), epoch)
+
+
+def _text_of(element) -> str:
+    """The text of a string item: its own text and that of its runs (phonetic guides left out)."""
+    text = element.findtext(_TEXT) or ""
+    runs = element.findall(_RUN)
+    if runs:
+        text += "".join(run.findtext(_TEXT) or "" for run in runs)
+    return text
+
+
+def _shared_strings(archive: zipfile.ZipFile, part: str | None, budget: _Budget) -> list[str]:
+    strings: list[str] = []
+    if part is None or part not in archive.NameToInfo:
+        return strings
+    for _event, element in _xml_elements(archive, part, budget):
+        if element.tag == _STRING_ITEM:
+            strings.append(_text_of(element).replace("x005F_", ""))  # as openpyxl reads them
+            element.clear()
+    return strings
+
+
+class _Styles:
+    """Which cell styles show a number as a date or a duration, looked up once per style used."""
+
+    def __init__(self, formats: list[int], custom: dict[int, str]):
+        self.formats = formats  # cell style → number format
+        self.custom = custom  # number format → its code, for those the workbook defines
+        self.known: dict[int, tuple[bool, bool]] = {}
+
+    def date_kind(self, style: int) -> tuple[bool, bool]:
+        kind = self.known.get(style)
+        if kind is None:
+            code = None
+            if 0 <= style < len(self.formats):
+                number = self.formats[style]
+                code = self.custom[number] if number in self.custom else BUILTIN_FORMATS.get(number)
+            kind = self.known[style] = (is_date_format(code), is_timedelta_format(code))
+        return kind
+
+
+def _styles(archive: zipfile.ZipFile, part: str | None, budget: _Budget) -> _Styles:
+    formats: list[int] = []
+    custom: dict[int, str] = {}
+    if part is None or part not in archive.NameToInfo:
+        return _Styles(formats, custom)
+    for _event, element in _xml_elements(archive, part, budget):
+        if element.tag == _NUMBER_FORMATS:
+            custom = {int(f.get("numFmtId") or 0): f.get("formatCode") or "" for f in element}
+        elif element.tag == _CELL_FORMATS:
+            formats = [int(f.get("numFmtId") or 0) for f in element]
+            break  # nothing after the cell styles matters here
+    return _Styles(formats, custom)
+
+
+def _cell_value(cell, strings: list[str], styles: _Styles, epoch: datetime) -> Any:
+    """A cell's value as openpyxl reads it with data_only=True (formulas give their result)."""
+    kind = cell.get("t") or "n"
+    if kind == "inlineStr":
+        text = cell.find(_INLINE_STRING)
+        return None if text is None else _text_of(text)
+    value = cell.findtext(_VALUE)
+    if not value:
+        return None
+    if kind == "n":
+        number = float(value) if ("." in value or "e" in value or "E" in value) else int(value)
+        is_date, is_duration = styles.date_kind(int(cell.get("s") or 0))
+        if is_date:
+            try:
+                return from_excel(number, epoch, timedelta=is_duration)
+            except (OverflowError, ValueError):
+                return "#VALUE!"
+        return number
+    if kind == "s":
+        index = int(value)
+        if index < 0:
+            raise IndexError(index)
+        return strings[index]
+    if kind == "b":
+        return bool(int(value))
+    if kind == "d":
+        return from_ISO8601(value)
+    return value  # "str" (text a formula gave) or "e" (an error such as #N/A)
+
+
+def _sheet_rows(archive: zipfile.ZipFile, part: str, budget: _Budget, strings: list[str],
+                styles: _Styles, epoch: datetime):
+    """Each row's number and its values in columns A to Z (None where a cell is empty).
+
+    Cells to the right of Z are not read at all, nor are empty cells that only carry
+    formatting; reading stops at the end of the sheet's data."""
+    last = 0
+    for _event, element in _xml_elements(archive, part, budget, sheet=True):
+        tag = element.tag
+        if tag == _ROW:
+            reference = element.get("r")
+            number = int(reference) if reference else last + 1
+            if number <= last:
+                raise _unreadable_xlsx()  # rows out of order: a damaged sheet
+            last = number
+            values: list[Any] = []
+            column = 0
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                reference = cell.get("r")
+                if reference:
+                    letters = reference.rstrip(_DIGITS)
+                    column = _COLUMN_NUMBERS.get(letters) or _COLUMN_NUMBERS.get(letters.upper(), 0)
+                    if not column:
+                        break  # right of column Z (cells come in column order)
+                else:
+                    column += 1
+                    if column > MAX_COLUMNS:
+                        break
+                if not len(cell):
+                    continue  # no value: an empty cell, perhaps with formatting
+                value = _cell_value(cell, strings, styles, epoch)
+                if value is None:
+                    continue
+                if column > len(values):
+                    values.extend([None] * (column - len(values)))
+                values[column - 1] = value
+            element.clear()
+            yield number, values
+        elif tag == _SHEET_DATA:
+            return
+
+
+def _read_xlsx(content: bytes, budget: _Budget) -> tuple[list[Table], list[str]]:
+    archive = _open_workbook(content)
     tables: list[Table] = []
     problems: list[str] = []
     notices: list[str] = []
     try:
-        by_name = {name.strip().casefold(): name for name in workbook.sheetnames}
-        for kind, (title, _columns) in SHEETS.items():
-            name = by_name.get(title.casefold())
-            if name is None:
-                continue
-            sheet = workbook[name]
-            sheet.reset_dimensions()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                table, sheet_problems = _collect_rows(
-                    kind, sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True))
-            problems.extend(sheet_problems)
-            if table is not None:
-                tables.append(table)
+        with archive:
+            parts = _workbook_parts(archive, budget)
+            wanted = [(kind, parts.sheets.get(title.casefold()))
+                      for kind, (title, _columns) in SHEETS.items()]
+            wanted = [(kind, part) for kind, part in wanted if part is not None]
+            if wanted:
+                strings = _shared_strings(archive, parts.strings, budget)
+                styles = _styles(archive, parts.styles, budget)
+            for kind, part in wanted:
+                rows = _sheet_rows(archive, part, budget, strings, styles, parts.epoch)
+                table, sheet_problems = _collect_rows(kind, rows, budget)
+                problems.extend(sheet_problems)
+                if table is not None:
+                    tables.append(table)
     except FileProblem:
         raise
-    except Exception as exc:  # a damaged sheet fails only when it is read
+    except Exception as exc:  # a damaged part fails only when it is read
         raise _unreadable_xlsx() from exc
-    finally:
-        workbook.close()
     if problems:
         raise FileProblem(_("The columns of this workbook are not the ones of the download."), problems)
     kinds = {t.kind for t in tables}
@@ -572,20 +884,34 @@ def _csv_records(reader):
                             line=reader.line_num, reason=str(exc))) from exc
 
 
-def _read_csv(content: bytes) -> tuple[list[Table], list[str]]:
+def _csv_rows(records):
+    """Each record's number (as a spreadsheet numbers its rows) and its values in the first
+    MAX_COLUMNS columns. The csv module itself refuses a value longer than
+    csv.field_size_limit() (131,072 characters), so a line is bounded too."""
+    for number, cells in enumerate(records, start=1):
+        if len(cells) > MAX_CSV_FIELDS:
+            raise FileProblem(_("Row %(row)s of the file has %(count)s values, more than any "
+                                "spreadsheet has columns: the file is not a spreadsheet saved as "
+                                "CSV. Save it again as CSV UTF-8 from your spreadsheet program.",
+                                row=f"{number:,}", count=f"{len(cells):,}"))
+        yield number, cells[:MAX_COLUMNS]
+
+
+def _read_csv(content: bytes, budget: _Budget) -> tuple[list[Table], list[str]]:
     text = _decode_csv(content)
     delimiter = _guess_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = _csv_records(reader)
-    header, number = None, 0
-    for cells in records:
-        number += 1
+    rows = _csv_rows(_csv_records(reader))
+    header = None
+    for number, cells in rows:
         if not all(_blank(c) for c in cells):
-            header = cells
+            header = (number, cells)
+            break
+        if number > MAX_BLANK_RUN:
             break
     if header is None:
         raise FileProblem(_("The file is empty."))
-    kind = _guess_kind(header)
+    kind = _guess_kind(header[1])
     if kind is None:
         raise FileProblem(
             _("The first row of this file is not the header row of a download."),
@@ -594,7 +920,7 @@ def _read_csv(content: bytes) -> tuple[list[Table], list[str]]:
              _("A measurements file starts with: %(headers)s.",
                headers=", ".join(c.header for c in MEASUREMENT_COLUMNS))],
         )
-    table, problems = _collect_rows(kind, records, header_cells=header, header_number=number)
+    table, problems = _collect_rows(kind, rows, budget, header=header)
     if problems:
         raise FileProblem(_("The columns of this file are not the ones of the download."), problems)
     table.decimal_comma = delimiter == ";"
@@ -604,17 +930,22 @@ def _read_csv(content: bytes) -> tuple[list[Table], list[str]]:
 def read_tables(content: bytes) -> tuple[list[Table], list[str]]:
     """The tables of an uploaded file (XLSX or CSV, told apart by their content, not their
     name), and notices about how it was read. Raises FileProblem."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise FileProblem(_("This file is larger than %(max)s MB, the most an upload may be. Split it "
+                            "into smaller files and upload them one after another.",
+                            max=megabytes(MAX_UPLOAD_BYTES)))
     if not content or not content.strip(b" \t\r\n" + codecs.BOM_UTF8):
         raise FileProblem(_("The file is empty."))
+    budget = _Budget()
     if content.startswith(b"PK\x03\x04"):
-        tables, notices = _read_xlsx(content)
+        tables, notices = _read_xlsx(content, budget)
     elif content.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(_("This is an old-style Excel file (.xls). Save it as an Excel Workbook "
                             "(.xlsx) or as CSV UTF-8, and upload that."))
     elif content.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x05\x06")):
         raise _not_csv_or_xlsx()
     else:
-        tables, notices = _read_csv(content)
+        tables, notices = _read_csv(content, budget)
     if not any(t.rows for t in tables):
         raise FileProblem(_("There are no rows under the header row: there is nothing to upload."))
     return tables, notices
@@ -696,6 +1027,7 @@ class ImportPlan:
     unchanged_commitments: int = 0
     unchanged_measurements: int = 0
     applied: bool = False
+    errors_cut: bool = False  # checking stopped after MAX_ERRORS problems
 
     @property
     def is_valid(self) -> bool:
@@ -1170,7 +1502,8 @@ def plan_import(actor, organisation: Organisation, content: bytes) -> ImportPlan
     """Read and validate a whole file against what is saved; write nothing.
 
     Raises FileProblem when the file cannot be read at all; otherwise the plan lists either
-    every problem, row by row, or every change the upload would make.
+    the problems, row by row (the first MAX_ERRORS of them), or every change the upload
+    would make.
     """
     permissions.require(permissions.can_import_commitments(actor, organisation),
                         _("Only the members of an approved organisation can upload its commitments."))
@@ -1183,6 +1516,11 @@ def plan_import(actor, organisation: Organisation, content: bytes) -> ImportPlan
     seen_measurements: dict[tuple, int] = {}
     for table in sorted(tables, key=lambda t: t.kind):
         for row in table.rows:
+            if len(plan.errors) >= MAX_ERRORS:
+                # A file this wrong is wrong throughout; listing more would only cost time.
+                del plan.errors[MAX_ERRORS:]
+                plan.errors_cut = True
+                return plan
             if table.kind == COMMITMENTS:
                 _check_commitment_row(plan, table, row, existing, actor, seen_ids, new_titles)
             else:
@@ -1266,8 +1604,12 @@ def _record_imported(actor, organisation: Organisation, events: list[tuple[Commi
 
 
 # --- preview and confirmation ---------------------------------------------------------------
+#
+# A checked upload is kept on the server (PendingImport) until its uploader confirms it, so the
+# confirmation form carries a random token and nothing else, whatever the size of the file.
 
-CONFIRM_PURPOSE = "spreadsheet-import"
+PENDING_PER_PERSON = 5  # unconfirmed uploads kept per person; older ones are dropped
+PENDING_KEPT_AFTER_EXPIRY = timedelta(days=1)  # so that a late replay still gets a clear answer
 
 
 class ConfirmationRefused(Exception):  # noqa: N818 - a situation, shown to the person
@@ -1276,87 +1618,110 @@ class ConfirmationRefused(Exception):  # noqa: N818 - a situation, shown to the 
         self.message = message
 
 
+class AlreadyConfirmed(ConfirmationRefused):
+    """The upload was saved by an earlier confirmation (a double click, a replay)."""
+
+
 @dataclass
 class Preview:
     plan: ImportPlan
     filename: str
-    token: str | None = None  # signed: organisation, person, the file's SHA-256
-    payload: str | None = None  # the file itself, compressed; None when it is too large to carry
+    token: str | None = None  # names the PendingImport that holds the file
 
 
 def _max_age() -> int:
     return int(current_app.config.get("SPREADSHEET_CONFIRM_MAX_AGE", 2 * 60 * 60))
 
 
-def _inline_limit() -> int:
-    return int(current_app.config.get("SPREADSHEET_INLINE_LIMIT", 6 * 1024 * 1024))
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _pack(content: bytes) -> str:
-    return base64.urlsafe_b64encode(zlib.compress(content, 6)).decode("ascii").rstrip("=")
+def _token_hash(token: str) -> str:
+    return _digest(token.encode("utf-8", "surrogatepass"))
 
 
-def _unpack(payload: str) -> bytes | None:
-    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 16 * 1024 * 1024)
-    try:
-        packed = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        inflater = zlib.decompressobj()
-        content = inflater.decompress(packed, limit + 1)
-    except (binascii.Error, ValueError, zlib.error):
-        return None
-    if len(content) > limit or inflater.unconsumed_tail:
-        return None
-    return content
-
-
-def _digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+def _clean_up_pending(actor, now: datetime) -> None:
+    """Delete pending uploads a day past their expiry, and this person's unconfirmed ones
+    beyond the newest few (each may hold a file of up to MAX_UPLOAD_BYTES)."""
+    db.session.execute(delete(PendingImport).where(
+        PendingImport.expires_at < now - PENDING_KEPT_AFTER_EXPIRY
+    ).execution_options(synchronize_session=False))
+    older = (select(PendingImport.id)
+             .where(PendingImport.user_id == actor.id, PendingImport.used_at.is_(None))
+             .order_by(PendingImport.created_at.desc(), PendingImport.id.desc())
+             .offset(PENDING_PER_PERSON - 1))
+    db.session.execute(delete(PendingImport).where(
+        PendingImport.id.in_(older.scalar_subquery())
+    ).execution_options(synchronize_session=False))
 
 
 def preview_import(actor, organisation: Organisation, filename: str, content: bytes) -> Preview:
-    """Validate an upload and, when it is valid and changes something, prepare the
-    confirmation: a signed token and the file to carry back. Writes nothing."""
+    """Validate an upload and, when it is valid and changes something, keep the file for its
+    confirmation and give the token that names it. Flushes; the route commits."""
     plan = plan_import(actor, organisation, content)
     filename = " ".join((filename or "").split())[:200]
     preview = Preview(plan, filename)
     if plan.is_valid and plan.has_changes:
-        preview.token = make_token(CONFIRM_PURPOSE, {"o": organisation.id, "u": actor.id,
-                                                     "h": _digest(content), "n": filename})
-        packed = _pack(content)
-        preview.payload = packed if len(packed) <= _inline_limit() else None
+        now = utcnow()
+        _clean_up_pending(actor, now)
+        preview.token = secrets.token_urlsafe(32)
+        db.session.add(PendingImport(
+            token_hash=_token_hash(preview.token), user_id=actor.id, organisation_id=organisation.id,
+            filename=filename, content=content, content_sha256=_digest(content), size=len(content),
+            created_at=now, expires_at=now + timedelta(seconds=_max_age()),
+        ))
+        db.session.flush()
     return preview
 
 
-def confirm_import(actor, organisation: Organisation, token: str, payload: str | None,
-                   uploaded: bytes | None) -> Preview:
-    """Check the confirmation, validate the file again (things may have changed since the
-    preview) and, when it is still valid, apply it. The route commits."""
+def _not_checked() -> ConfirmationRefused:
+    return ConfirmationRefused(_("This confirmation could not be checked, so nothing was saved. "
+                                 "Upload the file again."))
+
+
+def _already_saved() -> AlreadyConfirmed:
+    return AlreadyConfirmed(_("This upload has already been saved; nothing was saved a second time."))
+
+
+def _claim(pending: PendingImport, now: datetime) -> None:
+    """Mark the upload used, once: of two confirmations at the same moment, the second waits
+    for the first to commit and then finds it used (rowcount 0)."""
+    result = db.session.execute(
+        sql_update(PendingImport)
+        .where(PendingImport.id == pending.id, PendingImport.used_at.is_(None),
+               PendingImport.expires_at > now)
+        .values(used_at=now, content=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        used_at = db.session.scalar(select(PendingImport.used_at).where(PendingImport.id == pending.id))
+        if used_at is not None:
+            raise _already_saved()
+        raise ConfirmationRefused(_("This confirmation has expired. Upload the file again."))
+
+
+def confirm_import(actor, organisation: Organisation, token: str) -> Preview:
+    """Check the confirmation, validate the kept file again (things may have changed since
+    the preview) and, when it is still valid, apply it, once. Flushes; the route commits
+    (or rolls back, which also leaves the confirmation unused)."""
     permissions.require(permissions.can_import_commitments(actor, organisation),
                         _("Only the members of an approved organisation can upload its commitments."))
-    try:
-        data = read_token(CONFIRM_PURPOSE, token or "", _max_age())
-    except TokenError as exc:
-        if exc.reason == "expired":
-            raise ConfirmationRefused(_("This confirmation has expired. Upload the file again.")) from exc
-        raise ConfirmationRefused(_("This confirmation could not be checked, so nothing was saved. "
-                                    "Upload the file again.")) from exc
-    if (not isinstance(data, dict) or data.get("o") != organisation.id or data.get("u") != actor.id
-            or not isinstance(data.get("h"), str)):
-        raise ConfirmationRefused(_("This confirmation could not be checked, so nothing was saved. "
-                                    "Upload the file again."))
-    content = _unpack(payload) if payload else uploaded
-    if content is None:
-        if payload:
-            raise ConfirmationRefused(_("This confirmation could not be checked, so nothing was "
-                                        "saved. Upload the file again."))
-        raise ConfirmationRefused(_("Choose the file you checked, to save it."))
-    if not hmac.compare_digest(_digest(content), data["h"]):
-        raise ConfirmationRefused(
-            _("This is not the file you checked, so nothing was saved. Upload the file again.")
-            if not payload else
-            _("This confirmation could not be checked, so nothing was saved. Upload the file again."))
+    pending = db.session.scalar(select(PendingImport).where(
+        PendingImport.token_hash == _token_hash(token or "")))
+    # Only the person who uploaded the file confirms it, for the organisation it was for.
+    if pending is None or pending.user_id != actor.id or pending.organisation_id != organisation.id:
+        raise _not_checked()
+    if pending.used_at is not None:
+        raise _already_saved()
+    now = utcnow()
+    if pending.expires_at <= now:
+        raise ConfirmationRefused(_("This confirmation has expired. Upload the file again."))
+    content = pending.content
+    if content is None or not hmac.compare_digest(_digest(content), pending.content_sha256):
+        raise _not_checked()
     plan = plan_import(actor, organisation, content)
-    preview = Preview(plan, str(data.get("n") or ""))
+    preview = Preview(plan, pending.filename)
     if plan.is_valid:
+        _claim(pending, now)
         apply_import(actor, organisation, plan)
     return preview

@@ -31,6 +31,7 @@ from charter.models.invitation import Invitation
 from charter.models.join_request import JoinRequest
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
+from charter.models.pending_import import PendingImport
 from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
 from charter.models.session import UserSession
 from charter.models.site import Site, SiteCoordinator
@@ -73,6 +74,7 @@ __all__ = [
     "PUBLIC_ORGANISATION_STATUSES",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingImport",
     "Sector",
     "Signature",
     "SignatureState",

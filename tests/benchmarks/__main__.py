@@ -39,8 +39,10 @@ def main() -> int:
         db.drop_all()
         db.create_all()
         print(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+        chosen = set(sys.argv[1:])  # e.g. `python -m tests.benchmarks spreadsheet_uploads`
         for scenario in scenarios.ALL:
-            scenario(app, timed)
+            if not chosen or scenario.__name__ in chosen:
+                scenario(app, timed)
         db.session.remove()
         db.drop_all()
     return 0

@@ -187,3 +187,126 @@ def generated_data_pages(app, timed) -> None:
 
 
 ALL.append(generated_data_pages)
+
+
+def spreadsheet_uploads(app, timed) -> None:
+    """Checking spreadsheet uploads (read, validate, store, preview page) and confirming
+    them: hostile files, a 3 MB CSV, and the largest files the limits accept."""
+    import io
+    import random
+    import re
+    import zipfile
+    from datetime import timedelta
+    from html import unescape
+
+    from openpyxl.utils import get_column_letter
+
+    from charter.models import CommitmentStatus, MemberRole
+    from charter.models.base import utcnow
+    from tests import factories as f
+    from tests.support import CSRFClient
+    from tests.test_spreadsheets_data import (
+        COMMITMENT_HEADERS,
+        attach,
+        csv_file,
+        header_row,
+        indicator,
+        inline_cell,
+        new_row,
+        replace_part,
+        workbook_with_sheet,
+        xlsx_file,
+    )
+
+    site = f.site("bench-uploads", name="Bench uploads")
+    org = f.organisation(site, "Bench Upload Trust", slug="bench-upload-trust")
+    editor = f.user("bench.uploads@example.org")
+    f.member(editor, org, MemberRole.EDITOR)
+    domain = f.domain("Least restrictive practice", slug="least-restrictive-practice")
+    measured = f.commitment(org, domain, title="Measured", status=CommitmentStatus.PUBLISHED,
+                            published_at=utcnow())
+    attach(measured, indicator("Prone restraints"))
+    db.session.commit()
+    app.test_client_class, previous = CSRFClient, app.test_client_class
+    client = app.test_client()
+    app.test_client_class = previous
+    client.login(editor)
+    url = f"/organisations/{org.slug}/commitments/import"
+
+    def post_file(content: bytes, name: str, status: int = 200):
+        response = client.post(url, data={"file": (io.BytesIO(content), name)},
+                               content_type="multipart/form-data")
+        assert response.status_code == status, (name, response.status_code)
+        return response
+
+    def confirm_once(content: bytes, name: str) -> float:
+        html = post_file(content, name).get_data(as_text=True)
+        token = unescape(re.search(r'name="token" type="hidden" value="([^"]*)"', html).group(1))
+        start = time.perf_counter()
+        response = client.post(url, data={"token": token})
+        assert response.status_code == 302, response.status_code
+        return (time.perf_counter() - start) * 1000
+
+    def report(label: str, content: bytes, name: str, status: int = 200, repeat: int = 5) -> None:
+        median, p95 = timed(lambda: post_file(content, name, status), repeat=repeat)
+        print(f"upload {label} ({len(content) / 1024:,.0f} KB): median {median:.0f} ms, "
+              f"p95 {p95:.0f} ms")
+
+    rows = [header_row()]
+    for r in range(2, 1002):
+        formatted = "".join(f'<c r="{get_column_letter(c)}{r}" s="1"/>' for c in range(12, 732))
+        rows.append(f'<row r="{r}">{inline_cell(f"C{r}", f"Promise {r}")}'
+                    f'{inline_cell(f"D{r}", "least-restrictive-practice")}{formatted}</row>')
+    report("XLSX, 720,000 formatted cells beyond the used columns, 1,000 rows (previewed)",
+           workbook_with_sheet("".join(rows)), "wide.xlsx")
+    formatted = '<c s="1"/>' * 720
+    rows = [header_row()] + [f'<row><c/><c/>{inline_cell(f"C{r}", "A promise")}{formatted}</row>'
+                             for r in range(2, 1002)]
+    report("XLSX, the same without cell references (refused: packs 300 to 1)",
+           workbook_with_sheet("".join(rows)), "packed.xlsx", status=400)
+    base = xlsx_file({"Commitments": [new_row()]})
+    sheet = zipfile.ZipFile(io.BytesIO(base)).read("xl/worksheets/sheet1.xml")
+    bomb = replace_part(base, "xl/worksheets/sheet1.xml",
+                        sheet.replace(b"</worksheet>", b" " * (40 << 20) + b"</worksheet>"))
+    report("XLSX, zip bomb: 40 MB of spaces (refused)", bomb, "bomb.xlsx", status=400)
+    rows = [header_row()]
+    for r in range(2, 1002):
+        beyond = "".join(f'<c r="{get_column_letter(c)}{r}"><v>1</v></c>' for c in range(27, 337))
+        rows.append(f'<row r="{r}">{inline_cell(f"C{r}", "A promise")}{beyond}</row>')
+    report("XLSX, 310,000 values right of column Z (refused at 500,000 XML elements)",
+           workbook_with_sheet("".join(rows)), "elements.xlsx", status=400, repeat=3)
+
+    rng = random.Random(10)
+    words = [" ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz")
+                              for _ in range(rng.randint(2, 9))) for _ in range(1700))
+             for _ in range(300)]
+    big_csv = csv_file([new_row(Title=f"Bench promise {i}", Description=words[i]) for i in range(300)])
+    report("CSV, 3 MB: 300 new commitments (previewed)", big_csv, "big.csv")
+    confirms = sorted(confirm_once(big_csv, "big.csv") for _ in range(3))
+    print(f"confirm CSV, 3 MB: 300 new commitments saved: median of 3: {confirms[1]:.0f} ms")
+
+    filled = {"Start date": "2026-01-01", "Target date": "2027-01-01", "Ambition": "Desirable",
+              "Completion": "Limited", "RAG": "On track", "Description": "What we will do. " * 10}
+    ten_thousand = csv_file([new_row(Title=f"Row {i}", **filled) for i in range(10_000)])
+    report("CSV, 10,000 new commitments (previewed)", ten_thousand, "ten-thousand.csv", repeat=3)
+
+    # The largest workbooks the limits accept, as this service writes them (inline strings):
+    # 10,000 rows in all, every column filled.
+    start = utcnow().date()
+
+    def measurements(n: int) -> list[dict]:
+        return [{"Commitment ID": measured.id, "Indicator": "Prone restraints",
+                 "Period start": start - timedelta(days=i), "Period end": start - timedelta(days=i),
+                 "Value": i % 97 + 0.5, "Note": f"Counted on ward {i % 12}"} for i in range(n)]
+
+    for commitments, values in ((10_000, 0), (5_000, 5_000)):
+        rows = [dict(new_row(Title=f"Largest {commitments}-{i}", **filled), ID="", Version="",
+                     Status="Draft") for i in range(commitments)]
+        largest = xlsx_file({"Commitments": rows, "Measurements": measurements(values)})
+        label = (f"XLSX, largest accepted: {commitments:,} commitments x {len(COMMITMENT_HEADERS)} "
+                 f"columns + {values:,} measurements x 6")
+        report(f"{label} (previewed)", largest, "largest.xlsx", repeat=3)
+        print(f"confirm {label}: {confirm_once(largest, 'largest.xlsx'):.0f} ms")
+
+
+ALL.append(spreadsheet_uploads)
