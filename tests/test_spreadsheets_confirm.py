@@ -126,7 +126,8 @@ def test_two_confirmations_at_the_same_moment_import_once(app, client, world, da
     """A double click: both requests check the file before either saves; the conditional
     UPDATE lets exactly one of them save it."""
     token = _preview(client, world)
-    editor_id = world.user("editor").get_id()
+    with client.session_transaction() as session:  # the editor's signed-in session
+        editor_id = session["_user_id"]
     before = _commitments()
     barrier = threading.Barrier(2, timeout=30)
     checked = spreadsheets.plan_import
