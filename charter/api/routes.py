@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from charter import documents
 from charter.api import bulk, queries, schemas
-from charter.api.extension import error_body, register_error_handlers
+from charter.api.extension import ErrorSchema, error_body, register_error_handlers
 
 blp = Blueprint(
     "api", __name__, url_prefix="/api/v1",
@@ -175,6 +175,13 @@ def report(report_id: int):
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/zip",
               description="A ZIP of CSV files, one per resource, with README.md and "
                           "data-dictionary.csv (every file, every column, its type and meaning).")
+@blp.alt_response(304, description="Not modified: the ZIP named in If-None-Match (its ETag) is "
+                                   "still the current one.", success=True)
+@blp.alt_response(429, schema=ErrorSchema, description="Too many downloads from this address "
+                                                       "(documents are rate-limited); try again "
+                                                       "in a minute.")
+@blp.alt_response(503, schema=ErrorSchema, description="The ZIP is being built for the first "
+                                                       "time; try again in a minute.")
 def bulk_zip():
     """Download all public data
 
