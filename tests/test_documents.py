@@ -382,6 +382,15 @@ def test_signed_in_people_are_not_rate_limited(app, client, world, monkeypatch):
     assert answers == [200] * 5
 
 
+def test_forget_documents_drops_every_kept_copy(app, client, world, builds):
+    client.get("/global.pdf")
+    result = app.test_cli_runner().invoke(args=["charter", "forget-documents"])
+    assert result.exit_code == 0 and "built again" in result.output
+    assert db.session.scalar(select(func.count()).select_from(CachedDocument)) == 0
+    client.get("/global.pdf")
+    assert builds.count("global_view.html") == 2
+
+
 def test_reading_documents_writes_only_the_cache(client, world, signature):
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     for url, _what in _documents(signature):
