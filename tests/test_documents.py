@@ -70,19 +70,22 @@ def builds(monkeypatch) -> Builds:
 
 
 class Clock:
+    """A clock that stands still until it is moved (so that ages are exact, however slow the
+    machine)."""
+
     def __init__(self) -> None:
-        self.offset = timedelta(0)
+        self.now = utcnow()
 
     def advance(self, seconds: int) -> None:
-        self.offset += timedelta(seconds=seconds)
+        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     """The cache's clock, to be moved on past the minimum age."""
-    moved = Clock()
-    monkeypatch.setattr(documents, "_now", lambda: utcnow() + moved.offset)
-    return moved
+    frozen = Clock()
+    monkeypatch.setattr(documents, "_now", lambda: frozen.now)
+    return frozen
 
 
 @pytest.fixture
