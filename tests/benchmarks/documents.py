@@ -85,14 +85,17 @@ class Server:
              "run:app"],
             cwd=ROOT, env=_env(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=30).read()  # noqa: S310
-                return
-            except OSError:  # not listening yet (URLError, refused, timed out)
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("gunicorn did not start")
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(self.base + "/healthz", timeout=30).read()  # noqa: S310
+                    return
+                except OSError:  # not listening yet (URLError, refused, timed out)
+                    time.sleep(0.3)
+            raise RuntimeError("gunicorn did not start")
+        except BaseException:
+            self.stop()
+            raise
 
     def get(self, path: str) -> tuple[float, int, int]:
         start = time.perf_counter()
