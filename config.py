@@ -96,6 +96,16 @@ class Config:
     JOIN_RATE_LIMIT = os.environ.get("JOIN_RATE_LIMIT", "10 per minute;50 per hour")
     INVITE_RATE_LIMIT = os.environ.get("INVITE_RATE_LIMIT", "10 per minute;100 per day")
 
+    # Expensive public documents (PDFs of PROMISE Global and of each site, certificates, the
+    # bulk ZIP) are kept in the database and rebuilt when their data change: see
+    # charter/documents.py. Times in seconds.
+    DOCUMENT_CACHE_MIN_AGE = _int("DOCUMENT_CACHE_MIN_AGE", 5 * 60)  # a copy is kept at least this long
+    DOCUMENT_CACHE_MAX_AGE = _int("DOCUMENT_CACHE_MAX_AGE", 24 * 60 * 60)  # and rebuilt after this
+    DOCUMENT_HTTP_MAX_AGE = _int("DOCUMENT_HTTP_MAX_AGE", 5 * 60)  # Cache-Control max-age
+    DOCUMENT_BUILD_WAIT = _int("DOCUMENT_BUILD_WAIT", 30)  # wait for another request's first build
+    DOCUMENT_BUILD_TIMEOUT = _int("DOCUMENT_BUILD_TIMEOUT", 10 * 60)  # then a claim is abandoned
+    DOCUMENT_RATE_LIMIT = os.environ.get("DOCUMENT_RATE_LIMIT", "20 per minute")
+
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 60 * 60)  # seconds
     INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 14 * 24 * 60 * 60)
     # An application made without an account waits this long for its email address to be

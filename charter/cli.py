@@ -152,5 +152,15 @@ def prune_sessions(older_than_days: int) -> None:
     click.echo(f"Deleted {deleted} ended session(s).")
 
 
+@charter_cli.command("forget-documents")
+def forget_documents() -> None:
+    """Drop the kept copies of the public PDFs, certificates and bulk ZIP (after an upgrade
+    that changes how they look); each is built again when it is next asked for."""
+    from charter import documents
+
+    documents.forget()
+    click.echo("Kept documents dropped: each is built again when it is next asked for.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(charter_cli)

@@ -33,6 +33,8 @@ MESSAGES = {
     500: (_l("Something went wrong"),
           _l("An error on our side stopped this page. It has been logged; please try again "
              "later.")),
+    503: (_l("Not ready yet"),
+          _l("This is being prepared. Please try again in a minute.")),
 }
 
 

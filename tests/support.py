@@ -99,6 +99,11 @@ class QueryCounter:
         return f"<{self.count} queries>\n" + "\n".join(self.statements)
 
 
+# Statements the document cache (charter/documents.py) adds to a document's first build:
+# the data version (newest audit event, recent count), reading the row, the claim, the store.
+DOCUMENT_CACHE_QUERIES = 5
+
+
 @contextlib.contextmanager
 def count_queries():
     """Count the SQL statements sent to the database inside the block."""

@@ -15,10 +15,11 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from charter import documents
 from charter.api import bulk
 from charter.extensions import db
 from charter.models import Commitment, CommitmentStatus, Organisation, OrganisationStatus
-from tests.support import count_queries
+from tests.support import DOCUMENT_CACHE_QUERIES, count_queries
 from tests.test_api_data import build, grow
 
 
@@ -150,19 +151,20 @@ def test_formulas_are_neutralised_and_unicode_kept(client, data):
     assert values[1] == "-0.5"  # numbers are numbers, not text to neutralise
 
 
-def test_the_download_streams_and_runs_a_fixed_number_of_queries(client, data):
+def test_building_the_download_runs_a_fixed_number_of_queries(client, data):
     def queries() -> int:
+        # The factories write no audit events, so the data version does not change as the
+        # data grow: drop the cached copy, to count the queries of building it again.
+        documents.forget()
         with count_queries() as counter:
-            response = client.get("/api/v1/bulk.zip")
-            assert response.is_streamed
-            body = response.get_data()
+            body = client.get("/api/v1/bulk.zip").get_data()
         assert zipfile.ZipFile(io.BytesIO(body)).testzip() is None
         return counter.count
 
     small = queries()
     grow(data, 25)
     assert queries() == small
-    assert small <= len(bulk.FILES) + 2
+    assert small <= len(bulk.FILES) + 2 + DOCUMENT_CACHE_QUERIES
 
 
 def test_the_dictionary_and_the_page_come_from_the_same_declarations(client, data):

@@ -19,6 +19,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from charter import documents
 from charter.dashboards import metrics
 from charter.extensions import db
 from charter.formatting import display_date, zone
@@ -41,7 +42,7 @@ from charter.models import (
 )
 from charter.reports.status import owes_report, site_reporting, site_today
 from tests import factories as f
-from tests.support import count_queries, text_of
+from tests.support import DOCUMENT_CACHE_QUERIES, count_queries, text_of
 
 LONG_AGO = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 # Strings planted in private records: none may appear on a public page or in a PDF.
@@ -432,6 +433,9 @@ def grow(site, n: int, domains, indicator, cycles, version, signer) -> None:
 
 
 def _queries(client, url: str) -> int:
+    # The factories write no audit events, so the data version does not change as the data
+    # grow: drop the cached copy, to count the queries of building the document again.
+    documents.forget()
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200
@@ -461,7 +465,7 @@ def test_site_pdf_runs_a_fixed_number_of_queries(client, world):
     small = _queries(client, "/sites/cambridge/overview.pdf")
     grow(world.site, 30, *args)
     large = _queries(client, "/sites/cambridge/overview.pdf")
-    assert small == large <= 8
+    assert small == large <= 8 + DOCUMENT_CACHE_QUERIES
 
 
 def test_indicator_history_older_than_two_years_is_not_read(world):

@@ -1,10 +1,12 @@
 """The bulk download: every public record as UTF-8 CSV files in one ZIP, with a README and a
 data dictionary (every file, every column, its type and meaning).
 
-The ZIP is built on request and streamed as it is written: each CSV is one column-only
-query read in batches (`yield_per`, a server-side cursor on PostgreSQL), so memory stays
-flat at 200,000 measurements. All files come from one read-only transaction (REPEATABLE
-READ on PostgreSQL), so they agree with each other even while people are editing.
+The ZIP is written as a stream of chunks: each CSV is one column-only query read in batches
+(`yield_per`, a server-side cursor on PostgreSQL), so only the compressed ZIP is held in
+memory, not the rows. All files come from one read-only transaction (REPEATABLE READ on
+PostgreSQL), so they agree with each other even while people are editing. The route keeps
+the finished ZIP in the document cache (charter/documents.py) and rebuilds it when the data
+change, at most every DOCUMENT_CACHE_MIN_AGE seconds.
 
 The files and columns are declared once, below: the CSV headers, the data dictionary, the
 README and the /open-data page all come from these declarations.
@@ -70,7 +72,6 @@ from charter.models import (
 )
 
 ZIP_NAME = "promise-charter-open-data.zip"
-MAX_AGE = 300  # seconds that browsers and proxies may keep a download
 BATCH = 2000  # rows read from the database at a time
 
 TYPES = {

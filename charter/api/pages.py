@@ -34,5 +34,6 @@ def api_operations() -> list[dict]:
 def index():
     return render_template(
         "api/open_data.html", operations=api_operations(), files=(bulk.DICTIONARY, *bulk.FILES),
-        types=bulk.TYPES, max_per_page=100, max_age_minutes=bulk.MAX_AGE // 60,
+        types=bulk.TYPES, max_per_page=100,
+        rebuilt_minutes=max(1, current_app.config["DOCUMENT_CACHE_MIN_AGE"] // 60),
     )

@@ -7,11 +7,11 @@ no route commits.
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
+from charter import documents
 from charter.api import bulk, queries, schemas
-from charter.api.extension import error_body, register_error_handlers
+from charter.api.extension import ErrorSchema, error_body, register_error_handlers
 
 blp = Blueprint(
     "api", __name__, url_prefix="/api/v1",
@@ -171,16 +171,25 @@ def report(report_id: int):
 
 
 @blp.route("/bulk.zip", tags=["bulk download"])
+@documents.rate_limited
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/zip",
               description="A ZIP of CSV files, one per resource, with README.md and "
                           "data-dictionary.csv (every file, every column, its type and meaning).")
+@blp.alt_response(304, description="Not modified: the ZIP named in If-None-Match (its ETag) is "
+                                   "still the current one.", success=True)
+@blp.alt_response(429, schema=ErrorSchema, description="Too many downloads from this address "
+                                                       "(documents are rate-limited); try again "
+                                                       "in a minute.")
+@blp.alt_response(503, schema=ErrorSchema, description="The ZIP is being built for the first "
+                                                       "time; try again in a minute.")
 def bulk_zip():
     """Download all public data
 
-    Everything the API publishes, as UTF-8 CSV files in one ZIP, built on request from a
-    consistent reading of the database and streamed. Text that a spreadsheet could run as a
-    formula starts with an apostrophe."""
-    response = Response(stream_with_context(bulk.stream_zip()), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{bulk.ZIP_NAME}"'
-    response.headers["Cache-Control"] = f"public, max-age={bulk.MAX_AGE}"
-    return response
+    Everything the API publishes, as UTF-8 CSV files in one ZIP, built from a consistent
+    reading of the database. It is rebuilt when the data change, at most every few minutes,
+    so it may be a few minutes behind the API; its README.md says when it was built. Text
+    that a spreadsheet could run as a formula starts with an apostrophe."""
+    return documents.serve(
+        "bulk.zip", documents.fingerprint(documents.data_version()),
+        lambda: documents.Built(b"".join(bulk.stream_zip()), bulk.ZIP_NAME),
+        content_type="application/zip", disposition="attachment")

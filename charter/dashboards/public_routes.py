@@ -2,27 +2,24 @@
 site's view (the site's page itself is sites.site, which shows the same figures).
 
 Public data only, no sign-in; the figures come from charter.dashboards.metrics as plain
-values, so a page and its PDF show the same numbers and the same charts."""
+values, so a page and its PDF show the same numbers and the same charts. The PDFs are kept in
+the document cache (charter/documents.py) and rebuilt when the records or the date change."""
 
 from __future__ import annotations
 
-import re
+from datetime import UTC, datetime
 
-from flask import Response, render_template
+from flask import render_template
+from sqlalchemy import select
 
+from charter import documents
 from charter.dashboards import bp, metrics
+from charter.extensions import db
 from charter.lookups import site_or_404
+from charter.models import Site
+from charter.models.base import utcnow
 from charter.pdf import render_pdf
-
-PDF_MAX_AGE = 300
-
-
-def _pdf_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    safe = re.sub(r"[^A-Za-z0-9._-]", "-", filename)
-    response.headers["Content-Disposition"] = f'inline; filename="{safe}"'
-    response.headers["Cache-Control"] = f"public, max-age={PDF_MAX_AGE}"
-    return response
+from charter.reports.status import site_today
 
 
 @bp.route("/global")
@@ -30,15 +27,38 @@ def global_view():
     return render_template("dashboards/public/global.html", v=metrics.global_view())
 
 
+def _days(now: datetime) -> list:
+    """The dates the views depend on: today in UTC (the "generated on" date) and at each site
+    (which cycles are past due there, which quarters the indicators show)."""
+    sites = db.session.execute(select(Site.id, Site.timezone).order_by(Site.id))
+    return [now.astimezone(UTC).date(), *[(s.id, site_today(s, now)) for s in sites]]
+
+
 @bp.route("/global.pdf")
+@documents.rate_limited
 def global_pdf():
-    view = metrics.global_view()
-    return _pdf_response(render_pdf("global_view.html", v=view),
-                         f"promise-global-{view['generated_on'].isoformat()}.pdf")
+    now = utcnow()
+
+    def build() -> documents.Built:
+        view = metrics.global_view(now)
+        return documents.Built(render_pdf("global_view.html", v=view),
+                               f"promise-global-{view['generated_on'].isoformat()}.pdf")
+
+    return documents.serve("global.pdf", documents.fingerprint(documents.data_version(), _days(now)),
+                           build, content_type="application/pdf")
 
 
 @bp.route("/sites/<slug>/overview.pdf")
+@documents.rate_limited
 def site_pdf(slug: str):
-    view = metrics.site_view(site_or_404(slug))
-    return _pdf_response(render_pdf("site_view.html", v=view),
-                         f"{view['site']['slug']}-overview-{view['generated_on'].isoformat()}.pdf")
+    site = site_or_404(slug)
+    now = utcnow()
+
+    def build() -> documents.Built:
+        view = metrics.site_view(site, now=now)
+        return documents.Built(render_pdf("site_view.html", v=view),
+                               f"{view['site']['slug']}-overview-{view['generated_on'].isoformat()}.pdf")
+
+    print_ = documents.fingerprint(documents.data_version(), site.id, site_today(site, now))
+    return documents.serve(f"site:{site.slug}:overview.pdf", print_, build,
+                           content_type="application/pdf")

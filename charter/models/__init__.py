@@ -4,6 +4,7 @@ from charter.models.audit import AuditEvent
 from charter.models.base import Base
 from charter.models.charter import CharterVersion, Signature, SignatureWithdrawal
 from charter.models.commitment import Commitment, Milestone, Partnership, ProgressUpdate
+from charter.models.document import CachedDocument
 from charter.models.domain import ChangeDomain
 from charter.models.enums import (
     PUBLIC_COMMITMENT_STATUSES,
@@ -60,6 +61,7 @@ __all__ = [
     "ReviewAction",
     "AuditEvent",
     "Base",
+    "CachedDocument",
     "ChangeDomain",
     "CharterStatus",
     "CharterVersion",

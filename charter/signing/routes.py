@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import documents, permissions
 from charter.extensions import db
 from charter.lookups import organisation_or_404
 from charter.models import SignatureState
@@ -100,16 +100,17 @@ def signed(signature_id: int):
 
 
 @bp.route("/signatures/<int:signature_id>/certificate.pdf")
+@documents.rate_limited
 def certificate(signature_id: int):
     signature = _signature_or_404(signature_id)
-    data = services.certificate_pdf(signature)
     filename = services.certificate_filename(signature)
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    # A withdrawal changes the certificate: let caches keep it only briefly.
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    # The certificate is made of these values and nothing else: they are its fingerprint, so
+    # a withdrawal (or a renamed organisation) shows at once, and nothing else rebuilds it.
+    print_ = documents.fingerprint(services.certificate_context(signature), filename)
+    return documents.serve(
+        f"certificate:{signature.id}", print_,
+        lambda: documents.Built(services.certificate_pdf(signature), filename),
+        content_type="application/pdf", min_age=0)
 
 
 @bp.route("/verify")
