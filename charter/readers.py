@@ -134,12 +134,13 @@ def id_or_none(raw: Any) -> int | None:
 
 
 def read_page(raw: Any, maximum: int = MAX_PAGE) -> int:
-    """A page number of an HTML list: 1 when missing or unreadable, at most `maximum`."""
+    """A page number of an HTML list: 1 when missing, unreadable or below 1; a number past
+    `maximum` reads as `maximum` (and charter.pagination shows the last page)."""
     try:
-        value = read_int(raw, 1, 2**63 - 1)
+        value = read_int(raw, -(10**30), 10**30)
     except ReadError:
         return 1
-    return 1 if value is None else min(value, maximum)
+    return 1 if value is None or value < 1 else min(value, maximum)
 
 
 def page_arg(name: str = "page") -> int:

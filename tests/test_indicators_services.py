@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from charter.commitments import indicators as ind
 from charter.commitments.indicator_forms import quarter_choices
-from charter.readers import ReadError, read_decimal, read_quarter
 from charter.commitments.services import CommitmentError
 from charter.extensions import db
 from charter.models import (
@@ -24,6 +23,7 @@ from charter.models import (
     Measurement,
 )
 from charter.permissions import PermissionDenied
+from charter.readers import ReadError, read_decimal, read_quarter
 from tests.access_indicators import catalogue_indicator
 from tests.access_indicators import commitment as make_commitment
 

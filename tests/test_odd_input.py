@@ -364,9 +364,6 @@ def enrich(w) -> None:
 
 @pytest.mark.parametrize(("endpoint", "method"), sorted(ACCESS))
 def test_odd_input_gets_no_server_error(app, client, world, monkeypatch, endpoint, method):
-    import time
-    global T0
-    T0 = time.perf_counter()
     # Laying out a PDF takes WeasyPrint a second and reads no input: every step before it
     # (reading the request, the queries, the charts, the HTML) still runs.
     monkeypatch.setattr(pdf, "html_to_pdf", lambda html: b"%PDF-1.7\n% laid out elsewhere\n")
@@ -381,9 +378,6 @@ def test_odd_input_gets_no_server_error(app, client, world, monkeypatch, endpoin
         _probe_get(app, client, probe, url, monkeypatch)
     else:
         _probe_post(app, client, probe, route, url, endpoint, world)
-    import time
-    with open("/tmp/odd_timing.txt", "a") as out:
-        out.write(f"{endpoint} {method} sent={probe.sent} t={time.perf_counter() - T0:.2f}\n")
     assert not probe.failures, (f"{len(probe.failures)} of {probe.sent} requests as {role} "
                                 "got a server error:\n" + "\n".join(probe.failures))
 

@@ -747,7 +747,7 @@ class _Cell:
 def _shown(value: Any) -> str:
     """A value as the person typed it, shortened for a message."""
     if isinstance(value, datetime):
-        value = value.date() if not value.time() else value
+        value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = value.isoformat() if isinstance(value, date) else str(value)
@@ -763,7 +763,7 @@ def _text(raw: Any) -> str:
     elif isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     elif isinstance(raw, datetime):
-        text = raw.date().isoformat() if not raw.time() else raw.isoformat(sep=" ")
+        text = raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat(sep=" ")
     elif isinstance(raw, date):
         text = raw.isoformat()
     else:
