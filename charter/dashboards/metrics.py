@@ -65,7 +65,7 @@ from charter.models import (
     Tier,
 )
 from charter.models.base import UTCDateTime, utcnow
-from charter.readers import shift_days
+from charter.readers import LATEST_DATE, shift_days
 from charter.reports.queries import published_reports_query
 from charter.reports.status import site_today
 from charter.signing.queries import has_current_signature
@@ -259,7 +259,8 @@ def _indicator_rows(site_id: int | None = None, today: date | None = None):
         .join(Organisation, Organisation.id == Commitment.organisation_id)
         .join(Indicator, Indicator.id == CommitmentIndicator.indicator_id)
         .where(Indicator.organisation_id.is_(None), public_commitment(), public_organisation(),
-               Measurement.period_end >= since)
+               # Periods stored past 2200 (before dates were read the one way) are left out.
+               Measurement.period_end >= since, Measurement.period_end <= LATEST_DATE)
         .group_by(CommitmentIndicator.indicator_id, Organisation.site_id, Organisation.id, quarter)
     )
     if site_id is not None:
