@@ -130,7 +130,9 @@ class ReadField(Field):
         self.raw_text = None
 
     def process_formdata(self, valuelist):
-        raw = valuelist[0] if valuelist and isinstance(valuelist[0], str) else ""
+        if not valuelist:  # not sent: the default (or the object's value) stays, as in WTForms
+            return
+        raw = valuelist[0] if isinstance(valuelist[0], str) else ""
         self.read_error = None
         try:
             self.data = self.reader(raw)

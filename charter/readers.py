@@ -39,6 +39,8 @@ DEFAULT_MAX_ABS = Decimal(10) ** 12
 DEFAULT_PLACES = 6
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+_UNSIGNED = re.compile(r"[0-9]+")
+MAX_DIGITS = 30  # longer runs of digits are out of range for every reader, unread by int()
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _YEAR = re.compile(r"[0-9]{4}")
 _QUARTER = re.compile(r"([0-9]{4})[- ]?[Qq]([1-4])")
@@ -50,7 +52,7 @@ _EU_GROUPED = re.compile(r"[+-]?[1-9][0-9]{0,2}(\.[0-9]{3})+,[0-9]+")
 _AMBIGUOUS = re.compile(r"[+-]?[1-9][0-9]{0,2},[0-9]{3}")
 _WITH_UNIT = re.compile(r"[0-9]\s*[^0-9\s.,+-]+$")
 # Numbers as spreadsheets write them: a dot for decimals, maybe an exponent.
-_CELL_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_CELL_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?")
 _CELL_COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+")
 _MIDNIGHT = (" 00:00:00", "T00:00:00", " 00:00")
 
@@ -68,17 +70,21 @@ class ReadError(ValueError):
     `out_of_range` is True when the value was well formed but outside the allowed range."""
 
     def __init__(self, message, *, out_of_range: bool = False):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.out_of_range = out_of_range
+
+    def __str__(self) -> str:
+        return str(self.message)  # translated when shown, in the request's language
 
 
 def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def _whole_number_text(raw: Any) -> str | None:
-    """The ASCII text of a whole number (sign allowed), or None when `raw` is not one."""
+def _whole_number_text(raw: Any, signed: bool = True) -> str | None:
+    """The ASCII text of a whole number (a sign allowed when `signed`), or None when `raw`
+    is not one."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
@@ -90,21 +96,24 @@ def _whole_number_text(raw: Any) -> str | None:
     if not isinstance(raw, str):
         return None
     text = raw.strip()
-    # Long runs of digits are refused before int() sees them (no huge numbers in memory).
-    return text if _WHOLE.fullmatch(text) and len(text.lstrip("+-").lstrip("0")) <= 30 else None
+    return text if (_WHOLE if signed else _UNSIGNED).fullmatch(text) else None
 
 
 # --- whole numbers ----------------------------------------------------------------------------
 
-def read_int(raw: Any, minimum: int, maximum: int, message=None) -> int | None:
-    """A whole number from `minimum` to `maximum`, written in ASCII digits (a sign allowed)."""
+def read_int(raw: Any, minimum: int, maximum: int, message=None, *,
+             signed: bool = True) -> int | None:
+    """A whole number from `minimum` to `maximum`, written in ASCII digits (with a sign
+    unless `signed` is False)."""
     if is_blank(raw):
         return None
     message = message or _l("Enter a whole number from %(min)d to %(max)d, such as %(example)d.",
                             min=minimum, max=maximum, example=max(minimum, min(3, maximum)))
-    text = _whole_number_text(raw)
+    text = _whole_number_text(raw, signed)
     if text is None:
         raise ReadError(message)
+    if len(text.lstrip("+-").lstrip("0")) > MAX_DIGITS:  # never build a huge int from input
+        raise ReadError(message, out_of_range=True)
     value = int(text)
     if not minimum <= value <= maximum:
         raise ReadError(message, out_of_range=True)
@@ -122,7 +131,7 @@ def int_or_none(raw: Any, minimum: int, maximum: int) -> int | None:
 
 def read_id(raw: Any, message=None) -> int | None:
     """The id of a record: a whole number from 1 to 2³¹−1."""
-    return read_int(raw, 1, MAX_ID, message or NOT_AN_ID)
+    return read_int(raw, 1, MAX_ID, message or NOT_AN_ID, signed=False)
 
 
 def id_or_none(raw: Any) -> int | None:
@@ -137,10 +146,10 @@ def read_page(raw: Any, maximum: int = MAX_PAGE) -> int:
     """A page number of an HTML list: 1 when missing, unreadable or below 1; a number past
     `maximum` reads as `maximum` (and charter.pagination shows the last page)."""
     try:
-        value = read_int(raw, -(10**30), 10**30)
-    except ReadError:
-        return 1
-    return 1 if value is None or value < 1 else min(value, maximum)
+        value = read_int(raw, 0, maximum, signed=False)
+    except ReadError as exc:
+        return maximum if exc.out_of_range else 1
+    return value or 1
 
 
 def page_arg(name: str = "page") -> int:
@@ -336,11 +345,12 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
     def to_python(self, value: str):
-        if len(value.lstrip("0")) > 10:  # never build a huge int from a path
-            from werkzeug.routing import ValidationError
+        from werkzeug.routing import ValidationError
 
+        number = id_or_none(value)
+        if number is None:
             raise ValidationError()
-        return super().to_python(value)
+        return number
 
 
 _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")

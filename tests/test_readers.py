@@ -68,7 +68,7 @@ def test_whole_numbers_out_of_range_or_unreadable(raw, out_of_range):
 @pytest.mark.parametrize(("raw", "page"), [
     (None, 1), ("", 1), ("1", 1), ("3", 3), (" 3 ", 3), ("0", 1), ("-1", 1), ("²", 1), ("٣", 1),
     ("１２", 1), ("2.5", 1), ("\x00", 1), ("x" * 5000, 1), (HUGE, readers.MAX_PAGE),
-    ("9" * 5000, 1),
+    ("9" * 5000, readers.MAX_PAGE),
 ])
 def test_page_numbers_of_html_lists_fall_back_to_the_first_page(raw, page):
     assert readers.read_page(raw) == page
@@ -107,7 +107,8 @@ def test_decimals_in_spreadsheet_cells(raw, value):
     assert readers.read_decimal(raw, cell=True) == value
 
 
-@pytest.mark.parametrize("raw", ["١٢", "１２", "3,5", "1,234.5", "NaN", "inf", "1e99999"])
+@pytest.mark.parametrize("raw", ["١٢", "１２", "3,5", "1,234.5", "NaN", "inf", "1e99999",
+                                 "1e9999999999", "1e-9999999999"])
 def test_cells_hold_plain_numbers(raw):
     with pytest.raises(ReadError):
         readers.read_decimal(raw, cell=True)

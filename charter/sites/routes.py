@@ -91,11 +91,12 @@ def _version_number(raw: str | None) -> tuple[int | None, str | None]:
     if not value:
         return None, _("Choose two versions to compare.")
     try:
-        number = readers.read_int(value, 0, 10**30)
-    except readers.ReadError:
-        return None, _("Version numbers are whole numbers, such as 1 or 2.")
+        return readers.read_int(value, 0, services.MAX_NUMBER, signed=False), None
+    except readers.ReadError as exc:
+        if not exc.out_of_range:
+            return None, _("Version numbers are whole numbers, such as 1 or 2.")
     # Very large numbers name no version (and must not reach the database as integers).
-    return min(number, services.MAX_NUMBER + 1), None
+    return services.MAX_NUMBER + 1, None
 
 
 @bp.route("/sites/<slug>/charter/diff")
