@@ -56,6 +56,8 @@ COMMON_PARAMS = (
     "status", "year", "from", "to", "sector", "tier", "step", "commitment", "indicator", "id",
     "version", "date", "format",
 )
+# For a form that no page shows: the names forms give the ids and row versions they carry.
+GUESSED_HIDDEN = ("version", "version_id", "expected_version", "id", "loaded", "state", "next")
 EXHAUSTIVE = os.environ.get("ODD_INPUT_EXHAUSTIVE") == "1"
 SIGNED_IN = [r for r in ROLES if r != "public"]
 # Fields whose value is read as something other than free text.
@@ -72,12 +74,17 @@ def _statuses(value) -> set[int]:
 
 def allowed_role(endpoint: str, method: str) -> str:
     """One role the table lets through: signed-in roles first (they see the most), then the
-    public; for a GET page, one that gets it (200) when any role does."""
+    public; for a GET page, one that gets it (200) when any role does; for a form, one that
+    also gets the form's page when there is one (the sign-in form: the public)."""
     route = ACCESS[(endpoint, method)]
-    wants_page = method == "GET" and any(200 in _statuses(s) for s in route.expect.values())
-    for role in [*SIGNED_IN, "public"]:
+    page = ACCESS.get((endpoint, "GET")) if method == "POST" else route
+    wants_page = page is not None and any(200 in _statuses(s) for s in page.expect.values())
+    roles = [*SIGNED_IN, "public"]
+    if method == "POST" and wants_page:  # those who see the form first
+        roles.sort(key=lambda r: 200 not in _statuses(page.expect[r]))
+    for role in roles:
         got = _statuses(route.expect[role])
-        if got & {403, 404} or (wants_page and 200 not in got):
+        if got & {403, 404} or (method == "GET" and wants_page and 200 not in got):
             continue
         if role == "public" and 302 in got and any(
                 not _statuses(route.expect[r]) & {302, 403, 404} for r in SIGNED_IN):
@@ -293,18 +300,40 @@ def odd_path_urls(app, url: str, method: str) -> list[tuple[str, str]]:
     return out
 
 
+def _related_pages(app, path: str) -> list[str]:
+    """Pages of the app's GET rules that need no more than the POST URL's own arguments (the
+    same ids or slugs) and share a word of its path: /commitment-indicators/7/remove →
+    /commitment-indicators/7/measurements."""
+    adapter = app.url_map.bind("localhost")
+    rule, args = adapter.match(path, method="POST", return_rule=True)
+    words = {w for w in rule.rule.strip("/").split("/") if w and "<" not in w}
+    pages = []
+    for other in app.url_map.iter_rules():
+        if "GET" not in other.methods or other.arguments - set(args) or other.endpoint == "static":
+            continue
+        if not words & {w for w in other.rule.strip("/").split("/") if "<" not in w}:
+            continue
+        try:
+            pages.append(adapter.build(other.endpoint, {k: args[k] for k in other.arguments}))
+        except Exception:  # noqa: BLE001,S112 - a rule this URL's arguments cannot build
+            continue
+    return pages
+
+
 def find_form(client, app, url: str, endpoint: str) -> tuple[dict | None, str | None]:
     """The form that posts to `url`: on its own page when the route answers GET, else on a
-    page above it in the URL (the record's page or its edit page), or one linked from
-    those."""
+    page above it in the URL (the record's page or its edit page), else on a page those link
+    to, or a page of the same record (a GET route built from the same arguments)."""
     path = urlsplit(url).path
     candidates = [url] if (endpoint, "GET") in ACCESS else []
     segments = path.strip("/").split("/")
     for i in range(len(segments) - 1, 0, -1):
         parent = "/" + "/".join(segments[:i])
         candidates += [parent + "/edit", parent]
-    seen, linked = set(), []
-    for round_ in (candidates, linked):
+    seen, second = set(), []
+    for round_ in (candidates, second):
+        if round_ is second:
+            second += _related_pages(app, path)
         for candidate in round_:
             if candidate in seen or candidate.endswith(NOT_HTML):
                 continue
@@ -313,8 +342,8 @@ def find_form(client, app, url: str, endpoint: str) -> tuple[dict | None, str | 
             for form in page.forms:
                 if form["method"] == "post" and _same_path(candidate, form["action"] or candidate, path):
                     return form, candidate
-            if round_ is candidates:
-                linked += [urlsplit(urljoin(candidate, href)).path for href in page.links
+            if round_ is candidates:  # then the pages they link to under the same first word
+                second += [urlsplit(urljoin(candidate, href)).path for href in page.links
                            if urlsplit(urljoin(candidate, href)).path.startswith("/" + segments[0])]
     return None, None
 
@@ -419,9 +448,12 @@ def _probe_post(app, client, probe: Probe, route, url: str, endpoint: str, world
     form, page_url = find_form(client, app, url, endpoint)
     extra = route.data(world) if route.data else {}
     if form is None:
-        # No page shows this form to this role: post the table's data and common names.
+        # No page found shows this form: post the table's data and the names that forms
+        # use for the ids and row versions they carry.
         form = {"fields": [{"name": n, "kind": "hidden", "value": str(v), "attrs": {}}
                            for n, v in extra.items()]}
+        form["fields"] += [{"name": n, "kind": "hidden", "value": "", "attrs": {}}
+                           for n in GUESSED_HIDDEN if n not in extra]
     defaults = {**valid_values(form), **{k: [str(v)] for k, v in extra.items()}}
     names = field_names(form)
     typed = [n for n in names if is_typed(form, n)]
@@ -452,6 +484,8 @@ def _probe_post(app, client, probe: Probe, route, url: str, endpoint: str, world
 
     if EXHAUSTIVE:
         plans = [({n: v}, f"{n}={_shown(v)}") for n in names for v in ODD_VALUES]
+    elif not page_url:  # guessed names: rotated together (a name the form lacks masks nothing)
+        plans = [(r, " ".join(f"{k}={_shown(v)}" for k, v in r.items())) for r in rotations(names)]
     else:
         plans = [({n: v}, f"{n}={_shown(v)}") for n in typed for v in ODD_VALUES]
         plans += [(dict.fromkeys(free, v), f"{'+'.join(free)}={_shown(v)}")
