@@ -1,18 +1,21 @@
 """Odd input gets a clear answer, never a server error: generated from the role × route table.
 
-For every entry of tests/access.py (ACCESS), as one role the table lets through:
-- GET routes: the page's own query parameters (those its view reads, those of its GET forms
-  and of its links back to itself) and common ones (page, site, cycle, quarter, …), each set
-  to every odd value;
-- POST routes: the form that the route's page shows (its own GET page, or the page above it
-  in the URL that holds a form posting to it), filled with valid-looking values, then each
-  field in turn set to each odd value (with a valid CSRF token);
-- every route with an integer in its path: that id replaced by odd ids.
-No answer may be a 5xx (nor an exception). Each field and parameter gets each odd value at
-least once; to keep the run short, free-text fields and parameters the page does not read
-get the odd values together (one request per odd value), and the fields that are read as
-numbers, dates, choices or hidden values get them one field at a time.
-Set ODD_INPUT_EXHAUSTIVE=1 to send every odd value to every field on its own.
+For every entry of tests/access.py (ACCESS), as one role the table lets through, in the
+table's world with a little more in it (cycles, a measured public commitment, a draft report):
+- GET routes: the page's own query parameters (those its view looks up in request.args, the
+  fields of its GET forms, the parameters of its links back to itself), each alone with the
+  odd values most likely to slip through a lenient reader, then all rotated through every odd
+  value (a Latin square), together with common names (page, site, cycle, quarter, …);
+- POST routes: the form that posts to the route, found on its own page, on a page above it in
+  the URL, on a page those link to or on another page of the same record, filled with valid-
+  looking values; then each field that is read as a number, date, choice or hidden value is
+  set to each odd value in turn, and the free-text fields to each odd value together (with a
+  valid CSRF token). A form no page shows gets the usual names of hidden ids and versions;
+- every integer in a path is replaced by odd ids, every text segment (a slug, a token) by NUL,
+  an Arabic-Indic digit and 5,000 characters.
+No answer may be a 5xx, nor an exception. Each parameter and field gets each odd value at least
+once. Laying out PDFs is skipped (every step before it runs). Set ODD_INPUT_EXHAUSTIVE=1 to
+send every odd value to every parameter and field on its own (several minutes).
 """
 
 from __future__ import annotations
