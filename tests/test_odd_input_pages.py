@@ -345,3 +345,9 @@ def test_remind_refuses_a_date_outside_the_years(app, on_date):
     result = app.test_cli_runner().invoke(args=["charter", "remind", "--date", on_date])
     assert result.exit_code == 2
     assert "Use the form YYYY-MM-DD, with a year from 1900 to 2200." in result.output
+
+
+def test_nul_in_the_sign_in_email_is_refused_beside_the_field(client, world):
+    response = client.post("/login", data={"email": "\x00", "password": "correct horse battery staple"})
+    assert response.status_code == 400
+    assert "Remove the invisible control characters from this text." in text_of(response)
