@@ -9,19 +9,11 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.routing import IntegerConverter
 
 from charter import security
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig, normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class DatabaseIntConverter(IntegerConverter):
-    """`<int:…>` limited to 1 … 2³¹−1, the range of an INTEGER primary key."""
-
-    def __init__(self, url_map, fixed_digits=0, min=1, max=2**31 - 1, signed=False):  # noqa: A002
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _configure(app: Flask, config_name: str | None, overrides: dict | None) -> None:
@@ -78,9 +70,12 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    # Ids in URLs fit the database's integers: /commitments/99999999999999999999 is a
-    # plain 404, never an "integer out of range" error from PostgreSQL.
-    app.url_map.converters["int"] = DatabaseIntConverter
+    # Ids in URLs are ASCII digits that fit the database's integers: /commitments/99999999999
+    # or /commitments/٣ is a plain 404, never an "integer out of range" error. Control
+    # characters in a URL get a 400 before any view reads them.
+    from charter import readers
+
+    readers.init_app(app)
     _configure(app, config_name, overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.debug and not app.testing:

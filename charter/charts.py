@@ -44,9 +44,11 @@ import pygal
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import has_request_context
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from pygal.style import Style
+
+from charter import readers
 
 WIDTH = 720
 HEIGHT = 360
@@ -299,6 +301,14 @@ def _indicator_chart_cached(key, name, unit, points, baseline, baseline_date, ta
                      format_number(target, locale)))
     columns = (_("Period"), str(value_header))
 
+    # Values stored before dates and numbers were read the one way may lie outside what a
+    # time axis can hold (the year 9999 plus a margin overflows): the table lists them, the
+    # picture leaves them out and says so.
+    all_points, points = points, tuple(p for p in points if _drawable(p.period_end, p.value))
+    baseline = baseline if _drawable(None, baseline) else None
+    target = target if _drawable(None, target) else None
+    baseline_date = baseline_date if readers.in_range(baseline_date) else None
+    target_date = target_date if readers.in_range(target_date) else None
     alt = _indicator_alt(name, unit, points, baseline, target, higher_is_better, locale)
     empty = not points and baseline is None and target is None
     dates = [p.period_end for p in points] + [d for d in (baseline_date, target_date) if d]
@@ -338,7 +348,22 @@ def _indicator_chart_cached(key, name, unit, points, baseline, baseline_date, ta
     notes: tuple[str, ...] = ()
     if higher_is_better is not None:
         notes = (_("Higher is better.") if higher_is_better else _("Lower is better."),)
+    left_out = len(all_points) - len(points)
+    if left_out:
+        notes += (ngettext("%(num)d measurement is in the table but not drawn: its date is "
+                           "outside %(low)d to %(high)d, or its value is not a number.",
+                           "%(num)d measurements are in the table but not drawn: their dates are "
+                           "outside %(low)d to %(high)d, or their values are not numbers.",
+                           left_out, low=readers.MIN_YEAR, high=readers.MAX_YEAR),)
     return Chart(svg=svg, alt=alt, columns=columns, rows=tuple(rows), empty=empty, notes=notes)
+
+
+def _drawable(when: date | None, value) -> bool:
+    """A value (and its date) that a chart can place: a finite number, dated 1900 to 2200."""
+    if when is not None and not readers.in_range(when):
+        return False
+    number = _decimal(value)
+    return number is None or number.is_finite()
 
 
 def _y_range(points, baseline, target) -> tuple[float, float] | None:

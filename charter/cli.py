@@ -109,16 +109,15 @@ def send_mail() -> None:
               help="Pretend today is this date (for testing a schedule). Default: each site's today.")
 def remind(on_date: str | None) -> None:
     """Queue reminders for reports due soon and overdue (safe to run repeatedly)."""
-    from datetime import date
-
+    from charter import readers
     from charter.reports.reminders import queue_reminders
 
-    today = None
-    if on_date:
-        try:
-            today = date.fromisoformat(on_date)
-        except ValueError as exc:
-            raise click.BadParameter("Use the form YYYY-MM-DD.", param_hint="--date") from exc
+    try:
+        today = readers.read_date(on_date)
+    except readers.ReadError as exc:
+        raise click.BadParameter(
+            f"Use the form YYYY-MM-DD, with a year from {readers.MIN_YEAR} to {readers.MAX_YEAR}.",
+            param_hint="--date") from exc
     run = queue_reminders(today)
     db.session.commit()
     click.echo(f"Queued {run.queued} reminder(s); {run.skipped_already_sent} already sent before.")

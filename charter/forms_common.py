@@ -3,11 +3,16 @@ rules (uniqueness, state changes) live in services."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms import Field, SelectChoice, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, StopValidation, ValidationError
+from wtforms.widgets import HiddenInput, NumberInput, TextInput
+
+from charter import readers
 
 
 def choices(pairs: Iterable[tuple[str, object]], *, empty=None) -> list[SelectChoice]:
@@ -90,3 +95,117 @@ def website(label=None, *, required: bool = False):
     return StringField(label or _l("Website"), validators=validators, filters=[_strip],
                        description=_l("Starting with https://"),
                        render_kw={"type": "url", "autocomplete": "url"})
+
+
+# --- numbers, ids and dates: read by charter.readers -----------------------------------------
+# Replacements for WTForms' IntegerField, DecimalField and DateField, which read "١٢" as 12,
+# "1_000" as 1000 and accept the years 1 and 9999. These read the same way as URLs and
+# spreadsheet cells do.
+
+FORM_INFORMATION_MISSING = _l("This form is missing some of its information. Reload the page and "
+                              "make your change again.")
+
+
+class ReadField(Field):
+    """A field read by one of charter.readers. `.data` holds the value (None when blank);
+    the text as sent is kept to show it again; text the reader refuses gets the reader's
+    message beside the field (and no other validator runs)."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, reader: Callable[[Any], Any], **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.reader = reader
+        self.raw_text: str | None = None
+        self.read_error = None
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # A value set by code (e.g. the current row version after a conflict) is what shows.
+        self._data = value
+        self.raw_text = None
+
+    def process_formdata(self, valuelist):
+        if not valuelist:  # not sent: the default (or the object's value) stays, as in WTForms
+            return
+        raw = valuelist[0] if isinstance(valuelist[0], str) else ""
+        self.read_error = None
+        try:
+            self.data = self.reader(raw)
+        except readers.ReadError as exc:
+            self.data = None
+            self.read_error = exc.message
+        self.raw_text = raw
+
+    def pre_validate(self, form):
+        if self.read_error is not None:
+            raise StopValidation(str(self.read_error))
+
+    def _value(self):
+        if self.raw_text is not None:
+            return self.raw_text
+        return "" if self.data is None else self.format_value(self.data)
+
+    def format_value(self, value) -> str:
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+class WholeNumberField(ReadField):
+    """A whole number from `minimum` to `maximum` (ASCII digits); `message` says what to
+    enter when the text is not one."""
+
+    widget = NumberInput()
+
+    def __init__(self, label=None, validators=None, *, minimum: int, maximum: int, message=None,
+                 **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "numeric", "min": minimum, "max": maximum})
+        super().__init__(label, validators, reader=lambda raw: readers.read_int(
+            raw, minimum, maximum, message), **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+
+class IdField(ReadField):
+    """A hidden id or row version (1 … 2³¹−1) that the page put in the form. Templates treat
+    it as the HiddenField it is (its errors go to the error summary)."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, *, message=None, **kwargs):
+        super().__init__(label, validators, reader=lambda raw: readers.read_id(
+            raw, message or FORM_INFORMATION_MISSING), **kwargs)
+        self.type = "HiddenField"
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.raw_text is not None:
+            self.raw_text = self.raw_text[:20]  # shown again in the page: junk stays short
+
+
+class DecimalField(ReadField):
+    """A number as people type it ('12', '3,5', '1 234.5'): finite, below `max_abs` in size,
+    with at most `places` decimals. `.data` is a Decimal."""
+
+    def __init__(self, label=None, validators=None, *, max_abs: Decimal = readers.DEFAULT_MAX_ABS,
+                 places: int = readers.DEFAULT_PLACES, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(label, validators, reader=lambda raw: readers.read_decimal(
+            raw, max_abs=max_abs, places=places), **kwargs)
+
+    def format_value(self, value) -> str:
+        if isinstance(value, str):  # a page may show a number as it prefers to write it
+            return value
+        return format(Decimal(value).normalize(), "f")
+
+
+class DateField(ReadField):
+    """A date picker (ISO date, years 1900 to 2200) with plain messages."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"type": "date", "min": readers.EARLIEST_DATE.isoformat(),
+                     "max": readers.LATEST_DATE.isoformat(), **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators if validators is not None else [Optional()],
+                         reader=readers.read_date, render_kw=render_kw, **kwargs)

@@ -164,7 +164,7 @@ def test_new_commitment_page_saves_a_draft_visible_only_inside(client, world, do
     ({"domain": ""}, "Choose the change domain"),
     ({"domain": "99999"}, "Not a valid choice"),
     ({"target_date": "2025-01-01"}, "The target date must be on or after the start date."),
-    ({"start_date": "2026-02-30"}, "Not a valid date value."),
+    ({"start_date": "2026-02-30"}, "Enter the date as year, month and day, e.g. 2026-03-31."),
     ({"rag": "purple"}, "Not a valid choice"),
 ])
 def test_bad_input_is_explained_and_kept(client, world, domain, overrides, message):

@@ -3,14 +3,10 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import permissions, readers
 from charter.admin import bp, services
 from charter.extensions import db
 from charter.models import OutboxMessage
-
-
-def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
 
 
 @bp.route("/outbox")
@@ -19,7 +15,7 @@ def outbox():
     if not permissions.can_view_outbox(current_user):
         abort(403)
     to_filter = request.args.get("to", "").strip()[:254]
-    page = services.outbox_page(_page_arg(), to_filter or None)
+    page = services.outbox_page(readers.page_arg(), to_filter or None)
     return render_template("admin/outbox.html", page=page, to_filter=to_filter)
 
 
@@ -37,5 +33,5 @@ def outbox_message(message_id: int):
 def audit_log():
     if not permissions.can_view_all_audit(current_user):
         abort(403)
-    page = services.audit_page(_page_arg())
+    page = services.audit_page(readers.page_arg())
     return render_template("admin/audit.html", page=page)

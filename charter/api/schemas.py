@@ -4,11 +4,10 @@ what it means (`metadata={"description": …}`)."""
 
 from __future__ import annotations
 
-import re
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from charter import readers
 from charter.models import (
     PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
@@ -34,13 +33,19 @@ def _d(text: str, **extra) -> dict:
 
 
 class PlainInteger(fields.Integer):
-    """An integer written in ASCII digits only ('12', '-3'); not '1.0', ' 1' or '١٢'."""
-
-    _PATTERN = re.compile(r"-?[0-9]+")
+    """An integer read the one way (charter.readers): ASCII digits only ('12', '-3'), not
+    '1.0', '١٢' or '１２'; the field's Range validator then says what is allowed (422)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not self._PATTERN.fullmatch(value):
-            raise self.make_error("invalid")
+        if isinstance(value, str):
+            try:
+                value = readers.read_int(value, -readers.MAX_ID, readers.MAX_ID + 1)
+            except readers.ReadError as exc:
+                if not exc.out_of_range:
+                    raise self.make_error("invalid") from exc
+                value = readers.MAX_ID + 1 if value.strip()[:1] != "-" else -readers.MAX_ID - 1
+            if value is None:
+                raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
 

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from charter.forms_common import NoControlCharacters
+
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 
@@ -32,6 +34,7 @@ class LoginForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Enter your email address.")),
             Length(max=254, message=_l("An email address has at most 254 characters.")),
+            NoControlCharacters(),  # NUL would reach the database's look-up
         ],
         render_kw={"autocomplete": "username", "type": "email", "spellcheck": "false"},
     )

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import permissions, readers
 from charter.commitments import bp, catalogue
 from charter.commitments.domain_forms import IndicatorDefinitionForm
 from charter.commitments.forms import EmptyForm
@@ -38,11 +38,6 @@ def _catalogue_indicator_or_404(indicator_id: int) -> Indicator:
     return indicator
 
 
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
-
-
 def _values(form: IndicatorDefinitionForm) -> catalogue.IndicatorValues:
     return catalogue.IndicatorValues(
         name=form.name.data or "", unit=form.unit.data or "",
@@ -59,7 +54,7 @@ def admin_indicators():
     return render_template(
         "commitments/catalogue/admin_list.html",
         indicators=catalogue.catalogue(include_retired=True), usage=catalogue.usage_counts(),
-        own=catalogue.own_indicators_page(_page_arg()),
+        own=catalogue.own_indicators_page(readers.page_arg()),
     )
 
 

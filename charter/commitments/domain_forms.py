@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired, StopValidation
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
 from charter.models import Direction
@@ -20,33 +20,7 @@ INDICATOR_UNIT_MAX = 80
 INDICATOR_REFERENCE_MAX = 300
 
 
-class WholeNumberField(IntegerField):
-    """An integer field whose bad input is reported by its validator, in plain words."""
-
-    def process_formdata(self, valuelist):
-        self.raw_text = valuelist[0].strip() if valuelist and isinstance(valuelist[0], str) else ""
-        try:
-            self.data = int(self.raw_text) if self.raw_text and len(self.raw_text) <= 12 else None
-        except ValueError:
-            self.data = None
-
-    def _value(self):
-        raw = getattr(self, "raw_text", None)
-        return raw if raw is not None else super()._value()
-
-
-class WholeNumber:
-    """Required, a whole number, within [minimum, maximum]: one clear message."""
-
-    field_flags = {"required": True}
-
-    def __init__(self, minimum: int, maximum: int):
-        self.minimum, self.maximum = minimum, maximum
-
-    def __call__(self, form, field):
-        if field.data is None or not (self.minimum <= field.data <= self.maximum):
-            raise StopValidation(str(_l("Enter a whole number from %(min)d to %(max)d, such as 3.",
-                                        min=self.minimum, max=self.maximum)))
+POSITION_MESSAGE = _l("Enter a whole number from %(min)d to %(max)d, such as 3.", min=0, max=POSITION_MAX)
 
 
 class _LoadedForm(FlaskForm):
@@ -74,8 +48,9 @@ class DomainForm(_LoadedForm):
         _l("Source note"), max_length=LONG_TEXT_MAX, required=False, rows=3,
         description=_l("Where the domain comes from, e.g. the PROMISE change agenda."),
     )
-    position = WholeNumberField(
-        _l("Position in the list"), validators=[WholeNumber(0, POSITION_MAX)],
+    position = fc.WholeNumberField(
+        _l("Position in the list"), validators=[InputRequired(message=POSITION_MESSAGE)],
+        minimum=0, maximum=POSITION_MAX, message=POSITION_MESSAGE,
         description=_l("Domains are listed from the lowest number up."),
         render_kw={"inputmode": "numeric", "min": 0, "max": POSITION_MAX},
     )

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import permissions, readers
 from charter.commitments import bp, domains
 from charter.commitments.domain_forms import DomainForm
 from charter.commitments.forms import EmptyForm
@@ -16,11 +16,6 @@ from charter.models import ChangeDomain
 from charter.rules import attach_error
 
 # --- public -----------------------------------------------------------------------------
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
 
 
 @bp.route("/domains", endpoint="domains")
@@ -34,7 +29,7 @@ def domain(slug: str):
     if domain_obj is None:
         abort(404)
     site_slug = request.args.get("site", "").strip()[:40]
-    listing = domains.domain_commitments(domain_obj, site_slug=site_slug or None, page=_page_arg())
+    listing = domains.domain_commitments(domain_obj, site_slug=site_slug or None, page=readers.page_arg())
     unknown_site = bool(site_slug) and listing.site is None
     return render_template("commitments/domains/domain.html", domain=domain_obj, listing=listing,
                            unknown_site=unknown_site, site_slug=site_slug)

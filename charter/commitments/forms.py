@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField
-from wtforms.validators import InputRequired, Optional
+from wtforms import SelectField
+from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
 from charter.models import RAG, Ambition, Completion
@@ -22,23 +22,20 @@ class CommitmentForm(FlaskForm):
         description=_l("What you will do, with whom and how you will know it worked. "
                        "Markdown: **bold**, *italic*, lists with -, links [text](https://…)."),
     )
-    start_date = DateField(_l("Start date"), validators=[Optional()],
-                           description=_l("Optional."))
-    target_date = DateField(_l("Target date"), validators=[Optional()],
-                            description=_l("When it should be done. On or after the start date."))
+    start_date = fc.DateField(_l("Start date"), description=_l("Optional."))
+    target_date = fc.DateField(_l("Target date"),
+                               description=_l("When it should be done. On or after the start date."))
     ambition = SelectField(_l("Ambition"), choices=fc.enum_choices(Ambition),
                            default=Ambition.ESSENTIAL.value)
     completion = SelectField(_l("Completion"), choices=fc.enum_choices(Completion),
                              default=Completion.NOT_STARTED.value)
     rag = SelectField(_l("Status (RAG)"), choices=fc.enum_choices(RAG), default=RAG.ON_TRACK.value)
-    version = HiddenField()
+    version = fc.IdField()
 
     def __init__(self, *args, domains=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.domain.choices = fc.choices(((str(d.id), d.name) for d in domains),
                                          empty=_l("Choose a change domain"))
-        for field in (self.start_date, self.target_date):
-            field.render_kw = {"type": "date"}
 
 
 class RetireForm(FlaskForm):
@@ -49,11 +46,11 @@ class RetireForm(FlaskForm):
 class MilestoneForm(FlaskForm):
     milestone_title = fc.text(_l("Milestone"), max_length=200,
                               required_message=_l("Enter the milestone."))
-    due_date = DateField(_l("Due date"), validators=[Optional()], render_kw={"type": "date"})
+    due_date = fc.DateField(_l("Due date"))
 
 
 class MilestoneDoneForm(FlaskForm):
-    done_date = DateField(_l("Done on"), validators=[Optional()], render_kw={"type": "date"})
+    done_date = fc.DateField(_l("Done on"))
 
 
 class EmptyForm(FlaskForm):

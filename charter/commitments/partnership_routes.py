@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from charter import permissions
+from charter import permissions, readers
 from charter.commitments import bp, partnerships
 from charter.commitments.partnership_forms import (
     InvitePartnerForm,
@@ -87,10 +87,7 @@ def partners(commitment_id: int):
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            try:
-                organisation_id = int(form.organisation.data)
-            except (TypeError, ValueError):
-                organisation_id = 0
+            organisation_id = readers.id_or_none(form.organisation.data) or 0
             try:
                 partnership = partnerships.invite(current_user, commitment, organisation_id,
                                                   form.role_note.data or "")
@@ -224,10 +221,10 @@ def joint_commitments():
             site_id=filter_site.id if filter_site else None,
             sectors=[Sector(s) for s in form.sector.data or []],
             domain_id=filter_domain.id if filter_domain else None,
-            min_sectors=int(form.min_sectors.data) if form.min_sectors.data else None,
+            min_sectors=readers.int_or_none(form.min_sectors.data, 1, 99),
         )
     page = partnerships.joint_commitments_page(
-        filters, request.args.get("page", 1, type=int) or 1, JOINT_PAGE_SIZE)
+        filters, readers.page_arg(), JOINT_PAGE_SIZE)
     return render_template(
         "commitments/partnerships/index.html",
         form=form, filters_valid=valid, page=page, filters=filters,

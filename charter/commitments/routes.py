@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import permissions, readers
 from charter.commitments import bp, queries, services
 from charter.commitments.forms import (
     CommitmentForm,
@@ -37,19 +37,12 @@ def commitment_or_404(commitment_id: int, *, for_edit: bool = False) -> Commitme
 
 def _values(form) -> services.CommitmentValues:
     return services.CommitmentValues(
-        title=form.title.data, domain_id=int(form.domain.data),
+        title=form.title.data, domain_id=readers.read_id(form.domain.data),
         description=form.description.data or "", start_date=form.start_date.data,
         target_date=form.target_date.data, ambition=Ambition(form.ambition.data),
         completion=Completion(form.completion.data), rag=RAG(form.rag.data),
     )
 
-
-
-def _version(form) -> int | None:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.route("/commitments/<int:commitment_id>")
@@ -74,8 +67,8 @@ def new(slug: str):
             abort(403)
         abort(404)
     form = CommitmentForm(domains=services.active_domains())
-    if request.method == "GET" and request.args.get("domain", "").isdigit():
-        form.domain.data = request.args["domain"]
+    if request.method == "GET" and readers.id_arg("domain") is not None:
+        form.domain.data = str(readers.id_arg("domain"))
     extra: list[str] = []
     if form.validate_on_submit():
         try:
@@ -103,15 +96,15 @@ def edit(commitment_id: int):
         form.ambition.data = commitment.ambition.value
         form.completion.data = commitment.completion.value
         form.rag.data = commitment.rag.value
-        form.version.data = str(commitment.version)
+        form.version.data = commitment.version
     extra: list[str] = []
     if form.validate_on_submit():
         try:
-            services.update(current_user, commitment, _values(form), _version(form))
+            services.update(current_user, commitment, _values(form), form.version.data)
         except services.EditConflict:
             db.session.rollback()
             current = queries.load_commitment(commitment_id)
-            form.version.data = str(current.version)
+            form.version.data = current.version
             return render_template("commitments/conflict.html", form=form, current=current,
                                    mine=form), 409
         except services.CommitmentError as error:
@@ -207,7 +200,7 @@ def add_milestone(commitment_id: int):
             return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
     edit_form = CommitmentForm(obj=commitment, domains=services.active_domains(commitment.domain_id))
     edit_form.domain.data = str(commitment.domain_id)
-    edit_form.version.data = str(commitment.version)
+    edit_form.version.data = commitment.version
     return render_template("commitments/form.html", form=edit_form, org=commitment.organisation,
                            commitment=commitment, extra_errors=[], milestone_form=form,
                            done_form=MilestoneDoneForm(formdata=None)), 400
@@ -219,7 +212,8 @@ def milestone_done(commitment_id: int, milestone_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     form = MilestoneDoneForm()
     if not form.validate_on_submit():
-        flash(_("Enter the date as year, month and day."), "warning")
+        flash(form.done_date.errors[0] if form.done_date.errors
+              else _("Enter the date as year, month and day."), "warning")
         return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
     try:
         services.set_milestone_done(current_user, commitment, milestone_id, form.done_date.data)

@@ -31,7 +31,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.etree.ElementTree import XMLPullParser
 
@@ -49,7 +49,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
 
-from charter import audit, permissions
+from charter import audit, permissions, readers
 from charter.commitments import services
 from charter.extensions import db
 from charter.models import (
@@ -141,7 +141,6 @@ MAX_SHOWN_VALUE = 60
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LINE_BREAKS = re.compile(r"[\r\n]")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def neutralise(text: str) -> str:
@@ -1080,7 +1079,7 @@ class _Cell:
 def _shown(value: Any) -> str:
     """A value as the person typed it, shortened for a message."""
     if isinstance(value, datetime):
-        value = value.date() if not value.time() else value
+        value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = value.isoformat() if isinstance(value, date) else str(value)
@@ -1096,7 +1095,7 @@ def _text(raw: Any) -> str:
     elif isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     elif isinstance(raw, datetime):
-        text = raw.date().isoformat() if not raw.time() else raw.isoformat(sep=" ")
+        text = raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat(sep=" ")
     elif isinstance(raw, date):
         text = raw.isoformat()
     else:
@@ -1140,49 +1139,34 @@ WHAT = {Ambition: _l("an ambition"), Completion: _l("a completion level"), RAG: 
 
 
 def _read_int(cell: _Cell, key: str, message) -> int | None:
+    """An id or version in a cell (charter.readers.read_id: 1 … 2³¹−1, ASCII digits)."""
     raw = cell.raw(key)
     if _blank(raw):
         return None
-    if isinstance(raw, bool):
+    try:
+        return readers.read_id(raw)
+    except readers.ReadError:
         cell.error(key, str(message) % {"value": _shown(raw)})
         return None
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, float) and raw.is_integer():
-        value = int(raw)
-    elif isinstance(raw, str) and raw.strip().isdigit() and len(raw.strip()) < 12:
-        value = int(raw.strip())
-    else:
-        cell.error(key, str(message) % {"value": _shown(raw)})
-        return None
-    if value <= 0 or value > 2**31 - 1:
-        cell.error(key, str(message) % {"value": _shown(raw)})
-        return None
-    return value
 
 
 def _read_date(cell: _Cell, key: str, *, required: bool = False) -> date | None:
+    """A date in a cell (charter.readers.read_date: a date cell, or YYYY-MM-DD text, years
+    1900 to 2200)."""
     raw = cell.raw(key)
     if _blank(raw):
         if required:
             cell.error(key, _("Enter a date, as YYYY-MM-DD."))
         return None
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = str(raw).strip()
-    # Excel and others sometimes add a midnight time to a date.
-    for suffix in (" 00:00:00", "T00:00:00", " 00:00"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-    if isinstance(raw, str) and ISO_DATE.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    cell.error(key, _("%(value)s is not a date. Use YYYY-MM-DD.", value=_shown(raw)))
-    return None
+    try:
+        return readers.read_date(raw)
+    except readers.ReadError as exc:
+        if exc.out_of_range:
+            cell.error(key, _("%(value)s is outside the years %(low)d to %(high)d.",
+                              value=_shown(raw), low=readers.MIN_YEAR, high=readers.MAX_YEAR))
+        else:
+            cell.error(key, _("%(value)s is not a date. Use YYYY-MM-DD.", value=_shown(raw)))
+        return None
 
 
 def _enum_key(text: str) -> str:
@@ -1213,33 +1197,26 @@ def _read_enum(cell: _Cell, key: str, enum_cls, lookup: dict[str, Any], default=
 
 
 def _read_decimal(cell: _Cell, key: str, decimal_comma: bool) -> tuple[Decimal | None, float | None]:
+    """A measured value in a cell (charter.readers.read_decimal, as spreadsheets write
+    numbers): zero or more, below 10^12, rounded to six decimals."""
     raw = cell.raw(key)
     if _blank(raw):
         cell.error(key, _("Enter the value, as a number."))
         return None, None
     as_float = raw if isinstance(raw, float) else None
-    if isinstance(raw, bool):
-        number = None
-    elif isinstance(raw, int | float):
-        number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    else:
-        text = str(raw).strip().replace(" ", "").replace("\u00a0", "")
-        if decimal_comma and re.fullmatch(r"-?\d+,\d+", text):
-            text = text.replace(",", ".")
-        try:
-            number = Decimal(text) if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text) else None
-        except InvalidOperation:
-            number = None
-    if number is None or not number.is_finite():
-        cell.error(key, _("'%(value)s' is not a number. Use digits, with a dot for decimals "
-                          "(like 12.5).", value=_shown(raw)))
+    try:
+        number = readers.read_decimal(raw, cell=True, decimal_comma=decimal_comma,
+                                      max_abs=VALUE_LIMIT)
+    except readers.ReadError as exc:
+        if exc.out_of_range:
+            cell.error(key, _("%(value)s is too large: use a number below 1,000,000,000,000.",
+                              value=_shown(raw)))
+        else:
+            cell.error(key, _("'%(value)s' is not a number. Use digits, with a dot for decimals "
+                              "(like 12.5).", value=_shown(raw)))
         return None, None
     if number < 0:
         cell.error(key, _("%(value)s is negative: use a number of zero or more.", value=_shown(raw)))
-        return None, None
-    if number >= VALUE_LIMIT:
-        cell.error(key, _("%(value)s is too large: use a number below 1,000,000,000,000.",
-                          value=_shown(raw)))
         return None, None
     return number.quantize(VALUE_PLACES, rounding=ROUND_HALF_UP), as_float
 

@@ -9,13 +9,12 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
-from charter.commitments.indicator_forms import FriendlyDateField
 from charter.commitments.updates import TEXT_MAX, UpdateValues
 from charter.models import RAG, Completion
 
 
 class ProgressUpdateForm(FlaskForm):
-    update_date = FriendlyDateField(
+    update_date = fc.DateField(
         _l("Date of this update"), validators=[InputRequired(message=_l("Enter the date of this update."))],
         description=_l("Today or earlier."))
     report = fc.long_text(

@@ -18,7 +18,7 @@ Words used here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -61,6 +61,7 @@ from charter.models import (
     Tier,
 )
 from charter.pagination import Page, paginate
+from charter.readers import shift_days
 from charter.reports import status as reporting
 from charter.signing.queries import has_current_signature
 
@@ -151,7 +152,7 @@ def reporting_status_expression(scope: Scope):
     if cycle is None:
         return null()
     report_status = _report_status(cycle)
-    deadline = datetime.combine(cycle.due_date + timedelta(days=1), time(0), tzinfo=UTC)
+    deadline = datetime.combine(shift_days(cycle.due_date, 1), time(0), tzinfo=UTC)
     owed = [exists().where(Signature.organisation_id == Organisation.id,
                            Signature.signed_at < deadline)]
     if scope.site.supporters_exempt:

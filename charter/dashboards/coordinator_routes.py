@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import ValidationError
 
-from charter import charts, permissions
+from charter import charts, permissions, readers
 from charter import forms_common as fc
 from charter.dashboards import bp, exports
 from charter.dashboards import coordinator as queries
@@ -104,7 +104,7 @@ class CommitmentFilterForm(FlaskForm):
             organisation=organisation,
             lead_sector=Sector(self.lead_sector.data) if self.lead_sector.data else None,
             partner_sector=Sector(self.partner_sector.data) if self.partner_sector.data else None,
-            min_sectors=int(self.min_sectors.data) if self.min_sectors.data else None,
+            min_sectors=readers.int_or_none(self.min_sectors.data, 1, 99),
         )
 
 
@@ -116,10 +116,6 @@ def _site_for(slug: str, allowed) -> Site:
     if not allowed(current_user, site):
         abort(403)
     return site
-
-
-def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
 
 
 def _progress_charts(board: queries.Dashboard) -> tuple[charts.Chart, charts.Chart] | None:
@@ -159,7 +155,7 @@ def coordinator_organisations(slug: str):
     if not form.validate():
         return render_template("dashboards/coordinator/organisations.html", site=site, form=form,
                                result=None, q=queries), 400
-    result = queries.organisation_list(current_user, site, form.filters(domains), _page_arg())
+    result = queries.organisation_list(current_user, site, form.filters(domains), readers.page_arg())
     return render_template("dashboards/coordinator/organisations.html", site=site, form=form,
                            result=result, q=queries)
 
@@ -183,7 +179,7 @@ def coordinator_commitments(slug: str):
         return render_template("dashboards/coordinator/commitments.html", site=site, form=form,
                                result=None, organisation=organisation, q=queries), 400
     result = queries.commitment_list(current_user, site, form.filters(domains, organisation),
-                                     _page_arg())
+                                     readers.page_arg())
     return render_template("dashboards/coordinator/commitments.html", site=site, form=form,
                            result=result, organisation=organisation, q=queries)
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
@@ -65,6 +65,7 @@ from charter.models import (
     Tier,
 )
 from charter.models.base import UTCDateTime, utcnow
+from charter.readers import LATEST_DATE, shift_days
 from charter.reports.queries import published_reports_query
 from charter.reports.status import site_today
 from charter.signing.queries import has_current_signature
@@ -159,7 +160,10 @@ def _domains() -> list[ChangeDomain]:
 
 def _end_of_day_utc(day: date, tz_name: str | None) -> datetime:
     """The first instant after `day` in the given time zone, in UTC."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone(tz_name)).astimezone(UTC)
+    try:
+        return datetime.combine(shift_days(day, 1), time(0), tzinfo=zone(tz_name)).astimezone(UTC)
+    except OverflowError:  # a due date stored at the very end of the calendar
+        return datetime.combine(shift_days(day, 1), time(0), tzinfo=UTC)
 
 
 def _past_cycles(sites: list[Site], now: datetime | None) -> dict[int, list[ReportingCycle]]:
@@ -255,7 +259,8 @@ def _indicator_rows(site_id: int | None = None, today: date | None = None):
         .join(Organisation, Organisation.id == Commitment.organisation_id)
         .join(Indicator, Indicator.id == CommitmentIndicator.indicator_id)
         .where(Indicator.organisation_id.is_(None), public_commitment(), public_organisation(),
-               Measurement.period_end >= since)
+               # Periods stored past 2200 (before dates were read the one way) are left out.
+               Measurement.period_end >= since, Measurement.period_end <= LATEST_DATE)
         .group_by(CommitmentIndicator.indicator_id, Organisation.site_id, Organisation.id, quarter)
     )
     if site_id is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectField
+from wtforms import PasswordField, RadioField, SelectField
 from wtforms.validators import DataRequired, EqualTo, InputRequired
 
 from charter import forms_common as fc
@@ -100,7 +100,7 @@ class ConfirmJoinForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    version = HiddenField()
+    version = fc.IdField()
 
 
 class DeclineForm(DecisionForm):

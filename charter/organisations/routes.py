@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from charter import forms_common as fc
-from charter import permissions
+from charter import permissions, readers
 from charter.auth.login import sign_in
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
@@ -255,10 +255,7 @@ def _decision_target(slug: str) -> Organisation:
 
 
 def _version_of(form) -> int | None:
-    try:
-        return int(form.version.data) if form.version.data else None
-    except (TypeError, ValueError):
-        return None
+    return form.version.data
 
 
 @bp.route("/manage/organisations/<slug>/approve", methods=["POST"])
@@ -320,7 +317,7 @@ def signatories():
             "search": form.q.data or None,
         }
     query = signatories_query(**filters).order_by(Organisation.name_key, Organisation.id)
-    page = paginate(query, request.args.get("page", 1, type=int) or 1, REGISTER_PAGE_SIZE)
+    page = paginate(query, readers.page_arg(), REGISTER_PAGE_SIZE)
     statuses = signing_statuses(page.items)
     counts = signatory_counts(**filters)
     sites_by_id = {s.id: s for s in sites}
@@ -355,5 +352,5 @@ def history(slug: str):
         if permissions.can_view_organisation(current_user, org):
             abort(403)
         abort(404)
-    page = services.organisation_history(org, request.args.get("page", 1, type=int) or 1)
+    page = services.organisation_history(org, readers.page_arg())
     return render_template("organisations/history.html", org=org, page=page)

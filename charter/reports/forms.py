@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import BooleanField, SelectField
+from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
 from charter.reports.services import TEXT_LIMIT
@@ -26,7 +26,7 @@ class ReportForm(FlaskForm):
         _l("Who co-produced this report"), max_length=2000, required=False, rows=2,
         description=_l("Names and roles of the people who wrote it with you (with their consent)."),
     )
-    version = HiddenField()
+    version = fc.IdField()
 
 
 class CorrectionForm(ReportForm):
@@ -43,41 +43,41 @@ class ReturnForm(FlaskForm):
         required_message=_l("Say what needs to change: the organisation sees your comments beside "
                             "its text."),
     )
-    version = HiddenField()
+    version = fc.IdField()
 
 
 class DecisionForm(FlaskForm):
-    version = HiddenField()
+    version = fc.IdField()
 
 
 class CycleForm(FlaskForm):
     name = fc.text(_l("Name"), max_length=80, required_message=_l("Name the cycle, e.g. 2026 Q4."),
                    description=_l("For example “2026 Q4” or “2026–27”."))
-    period_start = DateField(_l("Period starts"), validators=[
-        InputRequired(message=_l("Enter the first day of the period."))], render_kw={"type": "date"})
-    period_end = DateField(_l("Period ends"), validators=[
-        InputRequired(message=_l("Enter the last day of the period."))], render_kw={"type": "date"})
-    due_date = DateField(_l("Reports due"), validators=[
-        InputRequired(message=_l("Enter the date reports are due."))], render_kw={"type": "date"},
+    period_start = fc.DateField(_l("Period starts"), validators=[
+        InputRequired(message=_l("Enter the first day of the period."))])
+    period_end = fc.DateField(_l("Period ends"), validators=[
+        InputRequired(message=_l("Enter the last day of the period."))])
+    due_date = fc.DateField(_l("Reports due"), validators=[
+        InputRequired(message=_l("Enter the date reports are due."))],
         description=_l("On or after the end of the period."))
-    reminder_days_before = IntegerField(
+    reminder_days_before = fc.WholeNumberField(
         _l("Remind this many days before the due date"), default=14,
-        validators=[InputRequired(message=_l("Enter a number of days.")),
-                    NumberRange(min=0, max=365, message=_l("Use a number of days from 0 to 365."))])
-    reminder_days_after = IntegerField(
+        validators=[InputRequired(message=_l("Enter a number of days."))],
+        minimum=0, maximum=365, message=_l("Use a number of days from 0 to 365."))
+    reminder_days_after = fc.WholeNumberField(
         _l("Remind this many days after the due date (overdue)"), default=7,
-        validators=[InputRequired(message=_l("Enter a number of days.")),
-                    NumberRange(min=0, max=365, message=_l("Use a number of days from 0 to 365."))])
+        validators=[InputRequired(message=_l("Enter a number of days."))],
+        minimum=0, maximum=365, message=_l("Use a number of days from 0 to 365."))
     review_required = BooleanField(
         _l("Coordinators review reports before they are published"), default=True)
 
 
 class SettingsForm(FlaskForm):
     supporters_exempt = BooleanField(_l("Supporters do not have to report"))
-    missed_cycles_threshold = IntegerField(
+    missed_cycles_threshold = fc.WholeNumberField(
         _l("Show an organisation as “not reporting” after this many missed cycles in a row"),
-        validators=[InputRequired(message=_l("Enter a number.")),
-                    NumberRange(min=1, max=20, message=_l("Use a number from 1 to 20."))])
+        validators=[InputRequired(message=_l("Enter a number."))],
+        minimum=1, maximum=20, message=_l("Use a number from 1 to 20."))
 
 
 class ReportFilterForm(FlaskForm):

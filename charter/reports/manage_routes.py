@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from charter import permissions
+from charter import permissions, readers
 from charter.extensions import db
 from charter.lookups import organisation_or_404, site_or_404
 from charter.models import ProgressReport, ReportingCycle, ReportStatus
@@ -26,10 +26,8 @@ from charter.rules import attach_error
 
 
 def _version(form) -> int | None:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        return None
+    """The row version the page was shown (None when the form did not carry one)."""
+    return form.version.data
 
 
 
@@ -91,7 +89,7 @@ def edit(report_id: int):
         abort(403)
     form = ReportForm(obj=None if request.method == "POST" else report)
     if request.method == "GET":
-        form.version.data = str(report.version)
+        form.version.data = report.version
     extra: list[str] = []
     if form.validate_on_submit():
         try:
@@ -99,7 +97,7 @@ def edit(report_id: int):
         except services.ReportConflict:
             db.session.rollback()
             current = load_report(report_id)
-            form.version.data = str(current.version)
+            form.version.data = current.version
             return render_template("reports/conflict.html", form=form, current=current), 409
         except services.ReportError as error:
             extra = attach_error(form, error)
@@ -247,8 +245,9 @@ def site_reporting(slug: str):
     site = _managed_site(slug)
     reporting = status.site_reporting(site)
     cycle = reporting.current_cycle()
-    if request.args.get("cycle", "").isdigit():
-        cycle = next((c for c in reporting.cycles if c.id == int(request.args["cycle"])), cycle)
+    wanted = readers.id_arg("cycle")
+    if wanted is not None:
+        cycle = next((c for c in reporting.cycles if c.id == wanted), cycle)
     submitted = list(db.session.scalars(
         select(ProgressReport).join(ReportingCycle)
         .where(ReportingCycle.site_id == site.id, ProgressReport.status == ReportStatus.SUBMITTED)

@@ -11,7 +11,7 @@ key), so running it twice a day — or every hour — sends nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from charter import audit, mail
 from charter.extensions import db
 from charter.models import ReportingCycle, ReportingStatus, Site
 from charter.organisations.services import organisation_leads
+from charter.readers import shift_days
 from charter.reports import status
 from charter.urls import external_url
 
@@ -32,9 +33,11 @@ class ReminderRun:
 
 
 def _kind(cycle: ReportingCycle, today: date) -> str | None:
-    if cycle.due_date - timedelta(days=cycle.reminder_days_before) <= today <= cycle.due_date:
+    # shift_days stops at the ends of the calendar: a cycle stored with a due date in the
+    # year 1 or 9999 (before dates were read the one way) must not stop the daily job.
+    if shift_days(cycle.due_date, -cycle.reminder_days_before) <= today <= cycle.due_date:
         return "due"
-    if cycle.due_date < today <= cycle.due_date + timedelta(days=cycle.reminder_days_after):
+    if cycle.due_date < today <= shift_days(cycle.due_date, cycle.reminder_days_after):
         return "overdue"
     return None
 

@@ -34,15 +34,20 @@ def indicator_charts(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def snapshot_indicator_chart(ind: dict[str, Any]) -> charts.Chart:
-    """The chart of an indicator as the snapshot froze it."""
+    """The chart of an indicator as the snapshot froze it (charts.indicator_chart leaves out
+    of the picture what a time axis cannot hold, such as a period in the year 9999)."""
     return charts.indicator_chart(
         ind["name"], ind["unit"],
         [charts.Point(_date(m["period_start"]), _date(m["period_end"]), _decimal(m["value"]))
-         for m in ind["measurements"] if _decimal(m["value"]) is not None],
+         for m in ind["measurements"]
+         if _decimal(m["value"]) is not None and _date(m["period_start"]) and _date(m["period_end"])],
         baseline_value=_decimal(ind.get("baseline_value")),
         baseline_date=_date(ind.get("baseline_date")),
         target_value=_decimal(ind.get("target_value")),

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from charter import forms_common as fc
-from charter import permissions
+from charter import permissions, readers
 from charter.extensions import db
 from charter.lookups import site_or_404
 from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
@@ -48,13 +48,13 @@ def index():
     if valid:
         filters = {
             "site_id": next((s.id for s in sites if s.slug == form.site.data), None),
-            "cycle_id": int(form.cycle.data) if form.cycle.data else None,
+            "cycle_id": readers.id_or_none(form.cycle.data),
             "sector": Sector(form.sector.data) if form.sector.data else None,
             "domain_id": next((d.id for d in domains if d.slug == form.domain.data), None),
             "search": form.q.data or None,
         }
     page = paginate(queries.published_reports_query(**filters),
-                    request.args.get("page", 1, type=int) or 1, PAGE_SIZE)
+                    readers.page_arg(), PAGE_SIZE)
     revisions = queries.latest_revisions([r.id for r in page.items])
     return render_template("reports/index.html", form=form, page=page, revisions=revisions,
                            filters_valid=valid), (200 if valid else 400)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField
+from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from charter import forms_common as fc
 from charter.signing.services import CODE_INPUT_MAX, NAME_MAX, REASON_MAX, authority_statement
 
+VERSION_MISSING = _l("The form did not say which version of the charter you read. Read it below "
+                     "and sign again.")
+
 
 class SignForm(FlaskForm):
     # The id of the version the person read: a different open version refuses the signing.
-    version_id = HiddenField(validators=[DataRequired(
-        message=_l("The form did not say which version of the charter you read. Read it below "
-                   "and sign again."))])
+    version_id = fc.IdField(validators=[DataRequired(message=VERSION_MISSING)],
+                            message=VERSION_MISSING)
     authority = BooleanField(_l("I have the authority to sign on behalf of this organisation"))
     signer_name = fc.text(_l("Your full name"), max_length=NAME_MAX,
                           required_message=_l("Enter your full name."),
@@ -45,18 +47,10 @@ class SignForm(FlaskForm):
 
     @property
     def version_id_value(self) -> int | None:
-        try:
-            return int(self.version_id.data)
-        except (TypeError, ValueError):
-            return None
+        return self.version_id.data
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        if self.version_id.data and self.version_id_value is None:
-            self.version_id.errors = [*self.version_id.errors, _l(
-                "The form did not say which version of the charter you read. Read it below and "
-                "sign again.")]
-            ok = False
         name = (self.co_signatory_name.data or "").strip()
         role = (self.co_signatory_role.data or "").strip()
         if name and not role and not self.co_signatory_role.errors:

@@ -41,7 +41,7 @@ def sign(slug: str):
         organisation=organisation,
         signer_name=current_user.full_name,
         signer_job_title=current_user.job_title,
-        version_id=str(version.id) if version else "",
+        version_id=version.id if version else None,
     )
     problems: list[str] = []
     status = 200
@@ -60,7 +60,7 @@ def sign(slug: str):
                 signature = services.sign(_actor(), organisation, details)
             except services.VersionChanged as exc:
                 version = exc.current
-                form.version_id.data = str(version.id)
+                form.version_id.data = version.id
                 form.authority.data = False  # confirm again, having read the new text
                 problems.append(exc.message)
                 status = exc.status

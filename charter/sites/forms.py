@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SubmitField
-from wtforms.validators import ValidationError
+from wtforms import SubmitField
+from wtforms.validators import InputRequired, ValidationError
 
 from charter import forms_common
 from charter.sites.services import BODY_MAX, SUMMARY_MAX, TITLE_MAX
@@ -50,25 +50,19 @@ class DraftForm(FlaskForm):
 
 class EditDraftForm(DraftForm):
     # The row version the editor loaded: a save based on an older one is a conflict.
-    version = HiddenField()
-
-    def validate_version(self, field):
-        if not str(field.data or "").isdigit():
-            raise ValidationError(_l("This form is missing some of its information. Reload the "
-                                     "page and make your change again."))
+    version = forms_common.IdField(
+        validators=[InputRequired(message=forms_common.FORM_INFORMATION_MISSING)])
 
     @property
     def loaded_version(self) -> int | None:
-        data = str(self.version.data or "")
-        return int(data) if data.isdigit() and len(data) < 10 else None
+        return self.version.data
 
 
 class VersionActionForm(FlaskForm):
     """Open or delete a draft: a button, CSRF, and the row version that was shown."""
 
-    version = HiddenField()
+    version = forms_common.IdField()
 
     @property
     def loaded_version(self) -> int | None:
-        data = str(self.version.data or "")
-        return int(data) if data.isdigit() and len(data) < 10 else None
+        return self.version.data

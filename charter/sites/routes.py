@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from charter import permissions
+from charter import permissions, readers
 from charter.extensions import db
 from charter.lookups import site_or_404
 from charter.models import CharterStatus, CharterVersion, Site
@@ -90,10 +90,13 @@ def _version_number(raw: str | None) -> tuple[int | None, str | None]:
     value = (raw or "").strip().lower().removeprefix("v")
     if not value:
         return None, _("Choose two versions to compare.")
-    if not value.isdigit() or not value.isascii():
-        return None, _("Version numbers are whole numbers, such as 1 or 2.")
-    # Very long numbers name no version (and must not reach the database as integers).
-    return (int(value) if len(value) <= 12 else services.MAX_NUMBER + 1), None
+    try:
+        return readers.read_int(value, 0, services.MAX_NUMBER, signed=False), None
+    except readers.ReadError as exc:
+        if not exc.out_of_range:
+            return None, _("Version numbers are whole numbers, such as 1 or 2.")
+    # Very large numbers name no version (and must not reach the database as integers).
+    return services.MAX_NUMBER + 1, None
 
 
 @bp.route("/sites/<slug>/charter/diff")
@@ -211,7 +214,7 @@ def edit_version(slug: str, number: int):
         form.title.data = version_obj.title
         form.body.data = version_obj.body_markdown
         form.change_summary.data = version_obj.change_summary
-        form.version.data = str(version_obj.version)
+        form.version.data = version_obj.version
     extra_errors: list[str] = []
     preview = None
     conflict = None
@@ -232,7 +235,7 @@ def edit_version(slug: str, number: int):
                     conflict = error.current
                     # Saving again from the conflict page is a deliberate choice to replace
                     # the other text: the form now carries the version just shown.
-                    form.version.data = str(conflict.version)
+                    form.version.data = conflict.version
                     extra_errors = [error.message]
                     status = 409
                 except services.ServiceError as error:
