@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from charter.extensions import db
+from charter.pdf import PdfRenderError
 from charter.permissions import PermissionDenied
 
 MESSAGES = {
@@ -27,6 +28,8 @@ MESSAGES = {
     429: (_l("Too many attempts"),
           _l("You have tried this too many times in a short while. Please wait a minute and "
              "try again.")),
+    503: (_l("The PDF could not be made"),
+          _l("The PDF could not be made. Nothing was saved; please try again later.")),
     500: (_l("Something went wrong"),
           _l("An error on our side stopped this page. It has been logged; please try again "
              "later.")),
@@ -59,6 +62,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _denied(exc):
         return render_error(403, str(exc) or None)
+
+    @app.errorhandler(PdfRenderError)
+    def _pdf_failed(exc: PdfRenderError):
+        # Routes that render (publishing, corrections) answer beside the form; this covers
+        # every other PDF (certificates, site and global PDFs): a clear page, never a 500.
+        db.session.rollback()
+        app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
+        return render_error(503, exc.message)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
+from charter import text as charter_text
+
 
 def choices(pairs: Iterable[tuple[str, object]], *, empty=None) -> list[SelectChoice]:
     """(value, label) pairs as the options of a select or radio field, in order. With `empty`,
@@ -41,26 +43,41 @@ class NoControlCharacters:
             raise ValidationError(_l("Remove the invisible control characters from this text."))
 
 
+class Printable:
+    """Refuse text with too much formatting to print (see charter.text.measure): every field
+    whose text reaches a PDF has this, and its service checks the same."""
+
+    def __call__(self, form, field):
+        if charter_text.too_much_formatting(field.data if isinstance(field.data, str) else None):
+            raise ValidationError(charter_text.TOO_MUCH_FORMATTING)
+
+
 def text(label, *, max_length: int, required: bool = True, required_message=None,
-         description=None, render_kw=None):
+         description=None, render_kw=None, printed: bool = False):
+    """A one-line text field. `printed`: the text goes into a PDF (adds Printable)."""
     validators = [
         DataRequired(message=required_message or _l("Enter %(label)s.", label=str(label).lower()))
         if required else Optional(),
         Length(max=max_length, message=_l("Use %(max)d characters or fewer.", max=max_length)),
         NoControlCharacters(),
     ]
+    if printed:
+        validators.append(Printable())
     return StringField(label, validators=validators, filters=[_strip], description=description,
                        render_kw=render_kw)
 
 
 def long_text(label, *, max_length: int, required: bool = True, required_message=None,
-              description=None, rows: int = 6):
+              description=None, rows: int = 6, printed: bool = False):
+    """A multi-line text field. `printed`: the text goes into a PDF (adds Printable)."""
     validators = [
         DataRequired(message=required_message or _l("Enter %(label)s.", label=str(label).lower()))
         if required else Optional(),
         Length(max=max_length, message=_l("Use %(max)d characters or fewer.", max=max_length)),
         NoControlCharacters(multiline=True),
     ]
+    if printed:
+        validators.append(Printable())
     return TextAreaField(label, validators=validators, filters=[_strip], description=description,
                          render_kw={"rows": rows})
 

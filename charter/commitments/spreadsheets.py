@@ -54,6 +54,7 @@ from charter.models import (
     Measurement,
     Organisation,
 )
+from charter.text import TOO_MUCH_FORMATTING, too_much_formatting
 from charter.tokens import TokenError, make_token, read_token
 
 # --- the file format ----------------------------------------------------------------------
@@ -794,6 +795,8 @@ def _read_text(cell: _Cell, key: str, *, max_length: int, required: bool = False
         cell.error(key, _("Remove the line breaks and invisible control characters from this text.")
                    if not multiline else
                    _("Remove the invisible control characters from this text."))
+    elif too_much_formatting(text):  # titles, descriptions and notes are all printed
+        cell.error(key, str(TOO_MUCH_FORMATTING))
     return text
 
 

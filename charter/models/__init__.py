@@ -13,6 +13,7 @@ from charter.models.enums import (
     CharterStatus,
     CommitmentStatus,
     Completion,
+    CorrectionStatus,
     Direction,
     InvitationKind,
     MemberRole,
@@ -30,7 +31,13 @@ from charter.models.indicator import CommitmentIndicator, Indicator, Measurement
 from charter.models.invitation import Invitation
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
-from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
+from charter.models.report import (
+    ProgressReport,
+    ReportCorrection,
+    ReportingCycle,
+    ReportReview,
+    ReportRevision,
+)
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
 
@@ -41,6 +48,7 @@ __all__ = [
     "CommitmentIndicator",
     "CommitmentStatus",
     "Completion",
+    "CorrectionStatus",
     "Direction",
     "Indicator",
     "Measurement",
@@ -49,6 +57,7 @@ __all__ = [
     "PartnershipStatus",
     "ProgressReport",
     "ProgressUpdate",
+    "ReportCorrection",
     "ReportReview",
     "ReportRevision",
     "ReportStatus",
