@@ -504,25 +504,28 @@ def _public_text(app, report_id: int) -> str:
 
 
 def test_a_leads_correction_is_reviewed_and_not_public_until_published(client, app, setup):
-    from charter.models import CorrectionStatus, ReportCorrection
-
     report = f.published_report(setup.org, setup.cycle, setup.user("coordinator"),
                                 summary="Original summary.")
     db.session.commit()
     first_pdf = app.test_client().get(f"/reports/{report.id}.pdf").data
     client.login(setup.user("lead"))
-    assert "Submit the correction for review" in text_of(client.get(f"/reports/{report.id}/correct"))
     response = client.post(f"/reports/{report.id}/correct", data={
         "summary": "Corrected summary.", "change_note": "The March figure was 22, not 12."})
     assert response.status_code == 302
+    # The public still reads revision 1, text and PDF.
+    assert "Original summary." in _public_text(app, report.id)
+    assert "Corrected summary." not in _public_text(app, report.id)
+    assert app.test_client().get(f"/reports/{report.id}.pdf").data == first_pdf
+
+    from charter.models import CorrectionStatus, ReportCorrection
+
     correction = db.session.scalar(select(ReportCorrection))
     assert correction.status == CorrectionStatus.SUBMITTED
     assert response.headers["Location"].endswith(
         f"/reports/{report.id}/corrections/{correction.id}")
-    # The public still reads revision 1, text and PDF; the correction page is not public.
-    assert "Original summary." in _public_text(app, report.id)
-    assert "Corrected summary." not in _public_text(app, report.id)
-    assert app.test_client().get(f"/reports/{report.id}.pdf").data == first_pdf
+    assert "A correction is waiting for review." in text_of(
+        client.get(f"/reports/{report.id}/correct"))
+    # The correction's page is not public.
     assert app.test_client().get(
         f"/reports/{report.id}/corrections/{correction.id}").status_code == 302
     assert [r.number for r in db.session.get(ProgressReport, report.id).revisions] == [1]
