@@ -525,6 +525,9 @@ def test_a_leads_correction_is_reviewed_and_not_public_until_published(client, a
         f"/reports/{report.id}/corrections/{correction.id}")
     assert "A correction is waiting for review." in text_of(
         client.get(f"/reports/{report.id}/correct"))
+    waiting = "A correction of this report is waiting for review"
+    assert waiting in text_of(client.get(f"/reports/{report.id}"))
+    assert waiting not in _public_text(app, report.id)
     # The correction's page is not public.
     assert app.test_client().get(
         f"/reports/{report.id}/corrections/{correction.id}").status_code == 302
