@@ -34,6 +34,8 @@ from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -184,6 +186,26 @@ def breakable(html: str) -> str:
 
 # --- no slow work inside a write transaction ---------------------------------------------
 
+_WROTE = "charter_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, flush_context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:  # committed or rolled back: nothing held any more
+        session.info.pop(_WROTE, None)
+
+
 def assert_no_write_transaction() -> None:
     """Refuse to start slow work while the request's session has written or would write.
 
@@ -196,14 +218,11 @@ def assert_no_write_transaction() -> None:
     session = db.session()  # this request's session (db.session is its scoped proxy)
     pending = bool(session.new or session.deleted
                    or any(session.is_modified(obj) for obj in session.dirty))
-    written = False
-    if not pending and session.in_transaction():
+    written = bool(session.info.get(_WROTE))
+    if not (pending or written) and session.in_transaction():
         connection = session.connection()
-        if connection.dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite":  # exact, and free: the driver knows
             written = connection.connection.dbapi_connection.in_transaction
-        elif connection.dialect.name == "postgresql":
-            written = connection.exec_driver_sql(
-                "SELECT txid_current_if_assigned()").scalar() is not None
     if pending or written:
         raise RenderInsideWrite(
             "A PDF render was started while the request holds (or is about to take) a "
