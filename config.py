@@ -106,6 +106,13 @@ class Config:
     DOCUMENT_BUILD_TIMEOUT = _int("DOCUMENT_BUILD_TIMEOUT", 10 * 60)  # then a claim is abandoned
     DOCUMENT_RATE_LIMIT = os.environ.get("DOCUMENT_RATE_LIMIT", "20 per minute")
 
+    # Every PDF render is stopped after this many seconds (the user gets a clear message and
+    # nothing is saved). A 40-page report takes a few seconds.
+    PDF_RENDER_TIMEOUT = float(os.environ.get("PDF_RENDER_TIMEOUT") or 60)
+    # A lead's correction that publishes at once (the cycle has no review) is rate limited.
+    REPORT_CORRECTION_RATE_LIMIT = os.environ.get("REPORT_CORRECTION_RATE_LIMIT",
+                                                  "5 per hour;20 per day")
+
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 60 * 60)  # seconds
     INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 14 * 24 * 60 * 60)
     # An application made without an account waits this long for its email address to be

@@ -8,7 +8,10 @@ import sys
 
 from charter import create_app
 
-app = create_app()
+# A PDF render process (charter.pdf: multiprocessing's forkserver) starts by importing this
+# file again as __mp_main__; it needs no app of its own.
+if __name__ != "__mp_main__":
+    app = create_app()
 
 if __name__ == "__main__":
     app.run(

@@ -28,7 +28,15 @@ def demo_command(if_empty: bool) -> None:
             "The database already has data. The demo loads only into an empty database "
             "(run `flask db downgrade base && flask db upgrade` to empty it)."
         )
-    counts = demo.load_demo()
+    from charter.pdf import PdfRenderError
+
+    try:
+        counts = demo.load_demo()
+    except PdfRenderError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            f"A report's PDF could not be made ({exc.detail or exc}), so no demo data was "
+            "loaded. PDF_RENDER_TIMEOUT sets the time limit in seconds.") from exc
     db.session.commit()
     click.echo(
         "Demo data loaded: "

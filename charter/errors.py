@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from charter.extensions import db
+from charter.pdf import PdfRenderError
 from charter.permissions import PermissionDenied
 
 MESSAGES = {
@@ -77,6 +78,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _denied(exc):
         return render_error(403, str(exc) or None)
+
+    @app.errorhandler(PdfRenderError)
+    def _pdf_failed(exc: PdfRenderError):
+        # Routes that render (publishing, corrections) answer beside the form; this covers
+        # every other PDF (certificates, site and global PDFs): a clear page, never a 500.
+        db.session.rollback()
+        app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
+        return render_error(503, exc.message)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):

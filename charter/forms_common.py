@@ -13,6 +13,7 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional, StopV
 from wtforms.widgets import HiddenInput, NumberInput, TextInput
 
 from charter import readers
+from charter import text as charter_text
 
 
 def choices(pairs: Iterable[tuple[str, object]], *, empty=None) -> list[SelectChoice]:
@@ -46,26 +47,41 @@ class NoControlCharacters:
             raise ValidationError(_l("Remove the invisible control characters from this text."))
 
 
+class Printable:
+    """Refuse text with too much formatting to print (see charter.text.measure): every field
+    whose text reaches a PDF has this, and its service checks the same."""
+
+    def __call__(self, form, field):
+        if charter_text.too_much_formatting(field.data if isinstance(field.data, str) else None):
+            raise ValidationError(charter_text.TOO_MUCH_FORMATTING)
+
+
 def text(label, *, max_length: int, required: bool = True, required_message=None,
-         description=None, render_kw=None):
+         description=None, render_kw=None, printed: bool = False):
+    """A one-line text field. `printed`: the text goes into a PDF (adds Printable)."""
     validators = [
         DataRequired(message=required_message or _l("Enter %(label)s.", label=str(label).lower()))
         if required else Optional(),
         Length(max=max_length, message=_l("Use %(max)d characters or fewer.", max=max_length)),
         NoControlCharacters(),
     ]
+    if printed:
+        validators.append(Printable())
     return StringField(label, validators=validators, filters=[_strip], description=description,
                        render_kw=render_kw)
 
 
 def long_text(label, *, max_length: int, required: bool = True, required_message=None,
-              description=None, rows: int = 6):
+              description=None, rows: int = 6, printed: bool = False):
+    """A multi-line text field. `printed`: the text goes into a PDF (adds Printable)."""
     validators = [
         DataRequired(message=required_message or _l("Enter %(label)s.", label=str(label).lower()))
         if required else Optional(),
         Length(max=max_length, message=_l("Use %(max)d characters or fewer.", max=max_length)),
         NoControlCharacters(multiline=True),
     ]
+    if printed:
+        validators.append(Printable())
     return TextAreaField(label, validators=validators, filters=[_strip], description=description,
                          render_kw={"rows": rows})
 

@@ -367,6 +367,23 @@ def can_correct_report(user: Any, report) -> bool:
     return is_lead(user, report.organisation) or can_manage_site(user, report.organisation.site_id)
 
 
+def correction_needs_review(user: Any, report) -> bool:
+    """A lead's correction follows the same rule as a first submission: when the cycle
+    reviews reports, a coordinator publishes it; coordinators and admins publish their own."""
+    return report.cycle.review_required and not can_manage_site(user, report.organisation.site_id)
+
+
+def can_view_correction(user: Any, correction) -> bool:
+    """A correction waiting for review (or decided) is for the organisation and its site's
+    coordinators; the public reads the published revisions."""
+    return can_view_organisation_private(user, correction.report.organisation)
+
+
+def can_review_correction(user: Any, correction) -> bool:
+    """Publish or return a lead's correction: the site's coordinators and admins."""
+    return can_review_report(user, correction.report)
+
+
 # --- coordinator dashboard and exports ------------------------------------------------------
 
 def can_view_site_dashboard(user: Any, site: Site | int) -> bool:

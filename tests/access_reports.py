@@ -31,6 +31,17 @@ def _report(w, status="draft"):
     return f.report(w.org, cycle, status=ReportStatus(status))
 
 
+def _correction(w):
+    """A lead's correction of a published report, waiting for review."""
+    from charter.reports import services
+
+    report = _report(w, "published")
+    correction = services.submit_correction(
+        w.user("lead"), report, services.ReportText("Corrected summary.", "", ""),
+        "A figure was wrong.")
+    return f"/reports/{report.id}/corrections/{correction.id}"
+
+
 ACCESS = {
     ("reports.index", "GET"): Route(lambda w: "/reports", everyone(200)),
     ("reports.feed", "GET"): Route(lambda w: "/reports/feed.atom", everyone(200)),
@@ -71,6 +82,14 @@ ACCESS = {
     ("reports.correct", "POST"): Route(
         lambda w: f"/reports/{_report(w, 'published').id}/correct",
         only(["lead", "coordinator", "admin"], ok=400)),
+    ("reports.correction", "GET"): Route(
+        lambda w: _correction(w), only(INSIDE, denied=404)),
+    ("reports.publish_correction", "POST"): Route(
+        lambda w: _correction(w) + "/publish",
+        {**only(["coordinator", "admin"], ok=302, denied=404), "editor": 403, "lead": 403}),
+    ("reports.return_correction", "POST"): Route(
+        lambda w: _correction(w) + "/return",
+        {**only(["coordinator", "admin"], ok=400, denied=404), "editor": 403, "lead": 403}),
     ("reports.site_reporting", "GET"): Route(
         lambda w: f"/manage/sites/{w.site.slug}/reporting", only(["coordinator", "admin"])),
     ("reports.cycles", "GET"): Route(

@@ -398,7 +398,7 @@ def enrich(w) -> None:
 def test_odd_input_gets_no_server_error(app, client, world, monkeypatch, endpoint, method):
     # Laying out a PDF takes WeasyPrint a second and reads no input: every step before it
     # (reading the request, the queries, the charts, the HTML) still runs.
-    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: b"%PDF-1.7\n% laid out elsewhere\n")
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html, **_options: b"%PDF-1.7\n% laid out elsewhere\n")
     route = ACCESS[(endpoint, method)]
     role = allowed_role(endpoint, method)
     if world.user(role) is not None:

@@ -238,8 +238,10 @@ def test_a_correction_adds_a_revision_and_keeps_the_first(client, setup):
     db.session.commit()
     first_pdf = client.get(f"/reports/{report.id}.pdf").data
     with pytest.raises(services.ReportError):
-        services.correct(setup.user("lead"), report, services.ReportText("Fixed", "", ""), "")
-    services.correct(setup.user("lead"), report, services.ReportText("Corrected summary.", "", ""),
+        services.correct(setup.user("coordinator"), report, services.ReportText("Fixed", "", ""),
+                         "")
+    services.correct(setup.user("coordinator"), report,
+                     services.ReportText("Corrected summary.", "", ""),
                      "The restraint figure for March was wrong.")
     db.session.commit()
     latest = text_of(client.get(f"/reports/{report.id}"))

@@ -12,13 +12,13 @@ from charter.models import RAG, Ambition, Completion
 
 
 class CommitmentForm(FlaskForm):
-    title = fc.text(_l("Title"), max_length=200,
+    title = fc.text(_l("Title"), max_length=200, printed=True,
                     required_message=_l("Enter a title for the commitment."),
                     description=_l("What you promise, in one line."))
     domain = SelectField(_l("Change domain"), validators=[
         InputRequired(message=_l("Choose the change domain this commitment belongs to."))])
     description = fc.long_text(
-        _l("Description"), max_length=20000, required=False, rows=8,
+        _l("Description"), max_length=20000, required=False, rows=8, printed=True,
         description=_l("What you will do, with whom and how you will know it worked. "
                        "Markdown: **bold**, *italic*, lists with -, links [text](https://…)."),
     )
@@ -44,7 +44,7 @@ class RetireForm(FlaskForm):
 
 
 class MilestoneForm(FlaskForm):
-    milestone_title = fc.text(_l("Milestone"), max_length=200,
+    milestone_title = fc.text(_l("Milestone"), max_length=200, printed=True,
                               required_message=_l("Enter the milestone."))
     due_date = fc.DateField(_l("Due date"))
 

@@ -116,7 +116,7 @@ class MeasurementForm(FlaskForm):
     value = NumberField(_l("Value"),
                         validators=[InputRequired(message=_l("Enter the value for this period."))],
                         description=_l("Decimals with . or , are fine."))
-    note = fc.long_text(_l("Note"), max_length=services.NOTE_MAX, required=False, rows=2,
+    note = fc.long_text(_l("Note"), max_length=services.NOTE_MAX, required=False, rows=2, printed=True,
                         description=_l("Optional: anything a reader needs to know about this figure."))
     commitment_indicator = HiddenField()
 

@@ -24,6 +24,7 @@ from charter import permissions
 from charter.commitments.services import CommitmentError, record
 from charter.extensions import db
 from charter.models import Commitment, CommitmentIndicator, Direction, Indicator, Measurement
+from charter.text import check_printable
 
 NAME_MAX = 200
 UNIT_MAX = 80
@@ -324,6 +325,7 @@ def add_measurement(actor, commitment: Commitment, ci_id: int,
     note = (values.note or "").strip()
     if len(note) > NOTE_MAX:
         raise CommitmentError(_("Use %(max)d characters or fewer.", max=NOTE_MAX), "note")
+    check_printable({"note": note}, CommitmentError)
     duplicate = _("There is already a measurement for %(start)s to %(end)s: delete it first if "
                   "it needs correcting.", start=values.period_start.isoformat(),
                   end=values.period_end.isoformat())

@@ -25,6 +25,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from charter.rules import EditConflict, RuleError
+from charter.text import check_printable
 
 
 class CommitmentError(RuleError):
@@ -69,6 +70,7 @@ def _check_values(values: CommitmentValues, current_domain_id: int | None = None
     if values.start_date and values.target_date and values.target_date < values.start_date:
         raise CommitmentError(_("The target date must be on or after the start date."),
                               "target_date")
+    check_printable({"title": values.title, "description": values.description}, CommitmentError)
     return domain
 
 
@@ -145,6 +147,7 @@ def add_milestone(actor, commitment: Commitment, title: str, due_date: date | No
     permissions.require(permissions.can_edit_commitment(actor, commitment))
     if not (title or "").strip():
         raise CommitmentError(_("Enter the milestone."), "milestone_title")
+    check_printable({"milestone_title": title}, CommitmentError)
     position = max((m.position for m in commitment.milestones), default=0) + 1
     milestone = Milestone(commitment=commitment, title=title.strip(), due_date=due_date,
                           position=position)

@@ -66,6 +66,7 @@ from charter.models import (
     PendingImport,
 )
 from charter.models.base import utcnow
+from charter.text import TOO_MUCH_FORMATTING, too_much_formatting
 
 # --- the file format ----------------------------------------------------------------------
 
@@ -1125,6 +1126,8 @@ def _read_text(cell: _Cell, key: str, *, max_length: int, required: bool = False
         cell.error(key, _("Remove the line breaks and invisible control characters from this text.")
                    if not multiline else
                    _("Remove the invisible control characters from this text."))
+    elif too_much_formatting(text):  # titles, descriptions and notes are all printed
+        cell.error(key, str(TOO_MUCH_FORMATTING))
     return text
 
 

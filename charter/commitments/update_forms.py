@@ -18,21 +18,21 @@ class ProgressUpdateForm(FlaskForm):
         _l("Date of this update"), validators=[InputRequired(message=_l("Enter the date of this update."))],
         description=_l("Today or earlier."))
     report = fc.long_text(
-        _l("Report"), max_length=TEXT_MAX, rows=6,
+        _l("Report"), max_length=TEXT_MAX, rows=6, printed=True,
         required_message=_l("Write the Report: what happened, with figures where you have them."),
         description=_l("What happened since the last update, with figures where you have them."))
     reflect = fc.long_text(
-        _l("Reflect"), max_length=TEXT_MAX, required=False, rows=5,
+        _l("Reflect"), max_length=TEXT_MAX, required=False, rows=5, printed=True,
         description=_l("Straight talking: what got in the way, and what helped."))
     completion = SelectField(_l("Completion"), choices=fc.enum_choices(Completion),
                              validators=[InputRequired(message=_l("Choose the completion level."))])
     rag = SelectField(_l("Status (RAG)"), choices=fc.enum_choices(RAG),
                       validators=[InputRequired(message=_l("Choose on track, at risk or off track."))])
     rethink = fc.long_text(
-        _l("Rethink"), max_length=TEXT_MAX, required=False, rows=4,
+        _l("Rethink"), max_length=TEXT_MAX, required=False, rows=4, printed=True,
         description=_l("What changes as a result: in the plan, the approach or the people involved."))
     refresh = fc.long_text(
-        _l("Refresh"), max_length=TEXT_MAX, required=False, rows=4,
+        _l("Refresh"), max_length=TEXT_MAX, required=False, rows=4, printed=True,
         description=_l("The next steps, with dates where you can."))
 
     def values(self) -> UpdateValues:

@@ -20,6 +20,7 @@ from charter.commitments.services import CommitmentError, record
 from charter.extensions import db
 from charter.formatting import zone
 from charter.models import RAG, Commitment, Completion, Organisation, PartnershipStatus, ProgressUpdate
+from charter.text import check_printable
 
 TEXT_MAX = 10_000
 PARTS = ("report", "reflect", "rethink", "refresh")
@@ -77,6 +78,7 @@ def add_update(actor, commitment: Commitment, values: UpdateValues,
     for part, text in texts.items():
         if len(text) > TEXT_MAX:
             raise CommitmentError(_("Use %(max)s characters or fewer.", max=f"{TEXT_MAX:,}"), part)
+    check_printable(texts, CommitmentError)
     completion, rag = Completion(values.completion), RAG(values.rag)
 
     update = ProgressUpdate(

@@ -115,15 +115,17 @@ def load(sites: dict[str, Site], orgs_by_short: dict[str, Organisation], leads: 
                                                 created_at=_at(submitted + timedelta(days=2))))
                     services.publish(coordinator, report, at=_at(submitted + timedelta(days=2), 14))
                     created["published"] += 1
-                if step == "C":
-                    services.correct(
+                if step == "C":  # the lead's correction, reviewed like a first submission
+                    correction = services.submit_correction(
                         lead, report,
                         services.ReportText(report.summary + "\n\nCorrection: the prone restraint "
                                             "figure for the last month was 22, not 12.",
                                             report.lived_experience_reflection,
                                             report.co_produced_by),
                         "The prone restraint figure for the last month was 22, not 12: a typing "
-                        "error.", at=_at(submitted + timedelta(days=9), 9))
+                        "error.", at=_at(submitted + timedelta(days=8), 16))
+                    services.publish_correction(coordinator, correction,
+                                                at=_at(submitted + timedelta(days=9), 9))
                 if step == "R":
                     report.status = ReportStatus.RETURNED
                     db.session.add(ReportReview(

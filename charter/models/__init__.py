@@ -14,6 +14,7 @@ from charter.models.enums import (
     CharterStatus,
     CommitmentStatus,
     Completion,
+    CorrectionStatus,
     Direction,
     InvitationKind,
     MemberRole,
@@ -33,7 +34,13 @@ from charter.models.join_request import JoinRequest
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.pending_import import PendingImport
-from charter.models.report import ProgressReport, ReportingCycle, ReportReview, ReportRevision
+from charter.models.report import (
+    ProgressReport,
+    ReportCorrection,
+    ReportingCycle,
+    ReportReview,
+    ReportRevision,
+)
 from charter.models.session import UserSession
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
@@ -45,6 +52,7 @@ __all__ = [
     "CommitmentIndicator",
     "CommitmentStatus",
     "Completion",
+    "CorrectionStatus",
     "Direction",
     "Indicator",
     "Measurement",
@@ -53,6 +61,7 @@ __all__ = [
     "PartnershipStatus",
     "ProgressReport",
     "ProgressUpdate",
+    "ReportCorrection",
     "ReportReview",
     "ReportRevision",
     "ReportStatus",

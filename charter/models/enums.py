@@ -141,6 +141,14 @@ class ReviewAction(LabelledEnum):
     COMMENT = "comment"
 
 
+class CorrectionStatus(LabelledEnum):
+    """A lead's correction of a published report, when the cycle reviews reports."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    PUBLISHED = "published"
+
+
 class OutboxStatus(LabelledEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -211,6 +219,9 @@ _LABEL_PAIRS = [
     (ReviewAction.PUBLISHED, _l("Published")),
     (ReviewAction.CORRECTED, _l("Correction published")),
     (ReviewAction.COMMENT, _l("Comment")),
+    (CorrectionStatus.SUBMITTED, _l("Waiting for review")),
+    (CorrectionStatus.RETURNED, _l("Returned with comments")),
+    (CorrectionStatus.PUBLISHED, _l("Published")),
     (OutboxStatus.QUEUED, _l("Queued")),
     (OutboxStatus.SENT, _l("Sent")),
     (OutboxStatus.FAILED, _l("Failed")),

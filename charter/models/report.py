@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column, utcnow
-from charter.models.enums import ReportStatus, ReviewAction
+from charter.models.enums import CorrectionStatus, ReportStatus, ReviewAction
 
 if TYPE_CHECKING:
     from charter.models.organisation import Organisation
@@ -88,6 +88,9 @@ class ProgressReport(VersionedMixin, TimestampMixin, Base):
     revisions: Mapped[list[ReportRevision]] = relationship(
         back_populates="report", order_by="ReportRevision.number"
     )
+    corrections: Mapped[list[ReportCorrection]] = relationship(
+        back_populates="report", order_by="ReportCorrection.id"
+    )
 
 
 class ReportReview(TimestampMixin, Base):
@@ -127,3 +130,36 @@ class ReportRevision(TimestampMixin, Base):
 
     report: Mapped[ProgressReport] = relationship(back_populates="revisions")
     published_by: Mapped[User | None] = relationship()
+
+
+class ReportCorrection(VersionedMixin, TimestampMixin, Base):
+    """A lead's correction of a published report when its cycle reviews reports: the
+    corrected text and the note for readers, waiting for a coordinator, who publishes it as
+    the next revision or returns it with comments. The public reads the current revision
+    meanwhile. Kept after the decision, as the record of it."""
+
+    __tablename__ = "report_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_report.id"), index=True)
+    status: Mapped[CorrectionStatus] = mapped_column(
+        enum_column(CorrectionStatus, "correction_status"), default=CorrectionStatus.SUBMITTED)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    lived_experience_reflection: Mapped[str] = mapped_column(Text, default="")
+    co_produced_by: Mapped[str] = mapped_column(Text, default="")
+    change_note: Mapped[str] = mapped_column(Text, default="")
+    based_on_revision: Mapped[int]  # the revision that was current when it was submitted
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str] = mapped_column(Text, default="")  # why it was returned
+    revision_number: Mapped[int | None]  # the revision it was published as
+
+    report: Mapped[ProgressReport] = relationship(back_populates="corrections")
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    def text(self) -> dict[str, str]:
+        return {"summary": self.summary,
+                "lived_experience_reflection": self.lived_experience_reflection,
+                "co_produced_by": self.co_produced_by}

@@ -13,25 +13,28 @@ from charter.reports.services import TEXT_LIMIT
 
 class ReportForm(FlaskForm):
     summary = fc.long_text(
-        _l("Summary"), max_length=TEXT_LIMIT, required=False, rows=10,
+        _l("Summary"), max_length=TEXT_LIMIT, required=False, rows=10, printed=True,
         description=_l("What your organisation did this period against its commitments, what changed "
                        "for people who use services, and what is next. Markdown is fine."),
     )
     lived_experience_reflection = fc.long_text(
         _l("Lived-experience reflection"), max_length=TEXT_LIMIT, required=False, rows=8,
+        printed=True,
         description=_l("Written with or by people who use your services: what they saw, what "
                        "worked, what did not."),
     )
     co_produced_by = fc.long_text(
-        _l("Who co-produced this report"), max_length=2000, required=False, rows=2,
+        _l("Who co-produced this report"), max_length=2000, required=False, rows=2, printed=True,
         description=_l("Names and roles of the people who wrote it with you (with their consent)."),
     )
     version = fc.IdField()
 
+    TEXT_FIELDS = ("summary", "lived_experience_reflection", "co_produced_by")
+
 
 class CorrectionForm(ReportForm):
     change_note = fc.long_text(
-        _l("What does this correction change?"), max_length=2000, rows=3,
+        _l("What does this correction change?"), max_length=2000, rows=3, printed=True,
         required_message=_l("Say what the correction changes: readers see this note."),
         description=_l("Shown with the new revision. The earlier revision stays readable."),
     )
@@ -47,6 +50,15 @@ class ReturnForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
+    version = fc.IdField()
+
+
+class CorrectionReturnForm(FlaskForm):
+    comment = fc.long_text(
+        _l("Comments for the organisation"), max_length=10000, rows=5,
+        required_message=_l("Say what needs to change: the organisation sees your comments beside "
+                            "its correction."),
+    )
     version = fc.IdField()
 
 

@@ -3,18 +3,26 @@ reporting status."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from charter import permissions, readers
-from charter.extensions import db
+from charter.extensions import db, limiter
 from charter.lookups import organisation_or_404, site_or_404
-from charter.models import ProgressReport, ReportingCycle, ReportStatus
+from charter.models import (
+    CorrectionStatus,
+    ProgressReport,
+    ReportCorrection,
+    ReportingCycle,
+    ReportStatus,
+)
+from charter.pdf import PdfRenderError
 from charter.reports import bp, services, status
 from charter.reports.forms import (
     CorrectionForm,
+    CorrectionReturnForm,
     CycleForm,
     DecisionForm,
     ReportForm,
@@ -147,8 +155,12 @@ def submit(report_id: int):
     except services.ReportError as error:
         db.session.rollback()
         flash(error.message, "warning")
-        if error.field == "summary":
+        if error.field in ReportForm.TEXT_FIELDS:
             return redirect(url_for("reports.edit", report_id=report_id)), 303
+        return redirect(url_for("reports.view", report_id=report_id)), 303
+    except PdfRenderError as error:  # nothing was written: the report stays as it was
+        db.session.rollback()
+        flash(str(error.message), "warning")
         return redirect(url_for("reports.view", report_id=report_id)), 303
     db.session.commit()
     if report.status == ReportStatus.PUBLISHED:
@@ -197,37 +209,159 @@ def publish(report_id: int):
         abort(400)
     try:
         services.publish(current_user, report, _version(form))
-    except services.ReportError as error:
+    except (services.ReportError, PdfRenderError) as error:  # nothing was written
         db.session.rollback()
-        flash(error.message, "warning")
+        flash(str(error.message), "warning")
         return redirect(url_for("reports.view", report_id=report_id)), 303
     db.session.commit()
     flash(_("The report is published. Its PDF is stored and will not change."), "success")
     return redirect(url_for("reports.view", report_id=report.id))
 
 
+def _correction_limit() -> str:
+    return current_app.config["REPORT_CORRECTION_RATE_LIMIT"]
+
+
+def _correction_limit_key() -> str:
+    return f"report-correction:{current_user.get_id()}"
+
+
+def _not_a_leads_direct_correction() -> bool:
+    """The correction rate limit counts only corrections a lead publishes at once (the cycle
+    does not review reports); reviewed ones and coordinators' are not limited."""
+    report = db.session.get(ProgressReport, (request.view_args or {}).get("report_id", 0))
+    if report is None or not current_user.is_authenticated:
+        return True
+    return (not permissions.can_correct_report(current_user, report)
+            or permissions.correction_needs_review(current_user, report)
+            or permissions.can_manage_site(current_user, report.organisation.site_id))
+
+
+def _published(response) -> bool:
+    return response.status_code in (302, 303)
+
+
 @bp.route("/reports/<int:report_id>/correct", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_correction_limit, methods=["POST"], key_func=_correction_limit_key,
+               exempt_when=_not_a_leads_direct_correction, deduct_when=_published)
 def correct(report_id: int):
+    """A correction: published at once by coordinators (and by leads when the cycle does not
+    review reports), submitted for review by leads when it does."""
     report = _report_for(report_id)
     if not permissions.can_correct_report(current_user, report):
         abort(403)
-    form = CorrectionForm(obj=None if request.method == "POST" else report)
+    review = permissions.correction_needs_review(current_user, report)
+    waiting = services.pending_correction(report)
+    returned = None
+    if review and waiting is None:
+        last = services.last_correction_by_organisation(report)
+        if last is not None and last.status == CorrectionStatus.RETURNED:
+            returned = last  # its text comes back into the form, with the comments beside it
+    form = CorrectionForm(obj=None if request.method == "POST" else (returned or report))
     extra: list[str] = []
+    status_code = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            revision = services.correct(current_user, report, _text(form), form.change_note.data)
+            if review:
+                correction = services.submit_correction(current_user, report, _text(form),
+                                                        form.change_note.data)
+            else:
+                revision = services.correct(current_user, report, _text(form),
+                                            form.change_note.data)
         except services.ReportError as error:
             db.session.rollback()
             extra = attach_error(form, error)
+            status_code = error.status
+        except PdfRenderError as error:  # nothing was written; their text is still here
+            db.session.rollback()
+            extra = [str(error.message)]
+            status_code = 503
         else:
             db.session.commit()
+            if review:
+                flash(_("Your correction is submitted. The site's coordinators will review it; "
+                        "readers see the current revision until it is published."), "success")
+                return redirect(url_for("reports.correction", report_id=report.id,
+                                        correction_id=correction.id))
             flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
                     n=revision.number), "success")
             return redirect(url_for("reports.view", report_id=report.id))
-    status_code = 400 if request.method == "POST" else 200
-    return render_template("reports/correct.html", form=form, report=report,
+    return render_template("reports/correct.html", form=form, report=report, review=review,
+                           waiting=waiting, returned=returned,
                            extra_errors=extra), status_code
+
+
+def _correction_for(report_id: int, correction_id: int) -> ReportCorrection:
+    correction = db.session.get(ReportCorrection, correction_id)
+    if (correction is None or correction.report_id != report_id
+            or not permissions.can_view_correction(current_user, correction)):
+        abort(404)
+    return correction
+
+
+def _show_correction(correction: ReportCorrection, return_form=None, status_code: int = 200):
+    report = correction.report
+    latest = max((r.number for r in report.revisions), default=0)
+    return render_template(
+        "reports/correction.html", correction=correction, report=report, latest=latest,
+        return_form=return_form or CorrectionReturnForm(formdata=None, version=correction.version),
+        decision_form=DecisionForm(formdata=None, version=correction.version)), status_code
+
+
+@bp.route("/reports/<int:report_id>/corrections/<int:correction_id>")
+@login_required
+def correction(report_id: int, correction_id: int):
+    return _show_correction(_correction_for(report_id, correction_id))
+
+
+@bp.route("/reports/<int:report_id>/corrections/<int:correction_id>/publish", methods=["POST"])
+@login_required
+def publish_correction(report_id: int, correction_id: int):
+    correction = _correction_for(report_id, correction_id)
+    if not permissions.can_review_correction(current_user, correction):
+        abort(403)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        revision = services.publish_correction(current_user, correction, _version(form))
+    except (services.ReportError, PdfRenderError) as error:  # nothing was written
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return redirect(url_for("reports.correction", report_id=report_id,
+                                correction_id=correction_id)), 303
+    db.session.commit()
+    flash(_("The correction is published as revision %(n)d; the earlier revisions stay "
+            "readable.", n=revision.number), "success")
+    return redirect(url_for("reports.view", report_id=report_id))
+
+
+@bp.route("/reports/<int:report_id>/corrections/<int:correction_id>/return", methods=["POST"])
+@login_required
+def return_correction(report_id: int, correction_id: int):
+    correction = _correction_for(report_id, correction_id)
+    if not permissions.can_review_correction(current_user, correction):
+        abort(403)
+    form = CorrectionReturnForm()
+    if form.validate_on_submit():
+        try:
+            services.return_correction(current_user, correction, form.comment.data,
+                                       _version(form))
+        except services.ReportError as error:
+            db.session.rollback()
+            if not error.field:
+                flash(error.message, "warning")
+                return redirect(url_for("reports.correction", report_id=report_id,
+                                        correction_id=correction_id)), 303
+            form.comment.errors = [*form.comment.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("The correction is returned to %(org)s with your comments.",
+                    org=correction.report.organisation.name), "success")
+            return redirect(url_for("reports.site_reporting",
+                                    slug=correction.report.organisation.site.slug))
+    return _show_correction(correction, return_form=form, status_code=400)
 
 
 # --- a site's reporting: status, cycles, settings -------------------------------------------------
@@ -252,6 +386,11 @@ def site_reporting(slug: str):
         select(ProgressReport).join(ReportingCycle)
         .where(ReportingCycle.site_id == site.id, ProgressReport.status == ReportStatus.SUBMITTED)
         .order_by(ProgressReport.submitted_at)))
+    corrections = list(db.session.scalars(
+        select(ReportCorrection).join(ProgressReport).join(ReportingCycle)
+        .where(ReportingCycle.site_id == site.id,
+               ReportCorrection.status == CorrectionStatus.SUBMITTED)
+        .order_by(ReportCorrection.created_at)))
     rows = []
     if cycle is not None:
         for org in reporting.organisations:
@@ -261,7 +400,7 @@ def site_reporting(slug: str):
                  "published": 5, "exempt": 6}
         rows.sort(key=lambda r: (order[r[1].value], r[0].name_key))
     return render_template("reports/site_reporting.html", site=site, reporting=reporting,
-                           cycle=cycle, rows=rows, submitted=submitted)
+                           cycle=cycle, rows=rows, submitted=submitted, corrections=corrections)
 
 
 @bp.route("/manage/sites/<slug>/cycles", methods=["GET", "POST"])

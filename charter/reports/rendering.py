@@ -58,7 +58,10 @@ def snapshot_indicator_chart(ind: dict[str, Any]) -> charts.Chart:
 
 
 def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
-    return render_pdf("report.html", snap=snapshot, charts=indicator_charts(snapshot), pdf=True)
+    """The PDF of a frozen snapshot, charts included: slow, so never called while a write
+    transaction is open (charter.pdf refuses), and stopped at PDF_RENDER_TIMEOUT."""
+    return render_pdf("report.html", snap=snapshot, charts=indicator_charts(snapshot), pdf=True,
+                      break_long_words=True)
 
 
 def commitment_count(snapshot: dict[str, Any]) -> int:

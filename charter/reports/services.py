@@ -1,23 +1,29 @@
 """Reporting cycles and the progress-report workflow:
 draft → submitted (by a lead) → published, with review on: a coordinator returns it with
 comments or publishes it; publishing freezes a revision (snapshot + PDF + SHA-256s);
-corrections add revisions. Every step is audited and notified through the outbox."""
+corrections add revisions (a lead's correction is reviewed like a first submission when the
+cycle reviews reports). Every step is audited and notified through the outbox. No PDF is
+rendered while a write transaction is open (see "publishing" below)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from charter import audit, mail, permissions
 from charter.extensions import db
 from charter.models import (
+    CorrectionStatus,
     Organisation,
     ProgressReport,
+    ReportCorrection,
     ReportingCycle,
     ReportReview,
     ReportRevision,
@@ -29,6 +35,7 @@ from charter.models.base import utcnow
 from charter.organisations.services import organisation_leads, site_coordinators
 from charter.reports.snapshot import build_snapshot, canonical_json, sha256_of
 from charter.rules import RuleError
+from charter.text import check_printable, too_much_formatting
 from charter.urls import external_url
 
 TEXT_LIMIT = 100_000  # characters per narrative field: a 40-page report fits
@@ -142,8 +149,9 @@ def _review(actor, report: ProgressReport, action: ReviewAction, comment: str = 
                                 action=action, comment=comment))
 
 
-def _notify(users, subject: str, template: str, report: ProgressReport, kind: str, **extra):
-    link = external_url("reports.view", report_id=report.id)
+def _notify(users, subject: str, template: str, report: ProgressReport, kind: str,
+            link: str | None = None, **extra):
+    link = link or external_url("reports.view", report_id=report.id)
     for user in users:
         mail.queue(user.email, subject,
                    render_template(template, report=report, user=user, link=link, **extra),
@@ -185,11 +193,21 @@ class ReportText:
                 "lived_experience_reflection": self.lived_experience_reflection.strip(),
                 "co_produced_by": self.co_produced_by.strip()}
 
+    @classmethod
+    def of(cls, record) -> ReportText:
+        """The text of a report or of a correction."""
+        return cls(record.summary or "", record.lived_experience_reflection or "",
+                   record.co_produced_by or "")
 
-def _check_text(text: ReportText) -> None:
-    for field, value in text.as_dict().items():
+
+def _check_text(text: ReportText, change_note: str | None = None) -> None:
+    values = text.as_dict()
+    for field, value in values.items():
         if len(value) > TEXT_LIMIT:
             raise ReportError(_("Use %(max)d characters or fewer.", max=TEXT_LIMIT), field)
+    if change_note is not None:
+        values["change_note"] = change_note
+    check_printable(values, ReportError)
 
 
 def save_report(actor, report: ProgressReport, text: ReportText,
@@ -206,6 +224,158 @@ def save_report(actor, report: ProgressReport, text: ReportText,
     return report
 
 
+# --- publishing: freeze, render, then one short write ----------------------------------------
+#
+# Rendering a report's PDF takes seconds. It never runs while this request holds a database
+# write transaction (on SQLite that would lock every other writer out: sign-in, joining…):
+# freeze() reads the records and builds the snapshot without writing or flushing anything,
+# render() turns it into a PDF (in a child process with a time limit, charter.pdf), and only
+# then _store() checks that nobody acted on the report meanwhile and writes the revision, the
+# status, the review trail, the audit events and the mail in one short step. If the render
+# fails or times out nothing has been written. (Issue 12 moves render() to the task queue.)
+
+@dataclass(frozen=True)
+class Publication:
+    """A revision frozen and ready to render and store."""
+
+    report_id: int
+    report_version: int  # the report's row version when it was frozen
+    number: int
+    published_at: datetime
+    change_note: str
+    snapshot: dict[str, Any]
+    snapshot_text: str
+
+
+def freeze(report: ProgressReport, text: ReportText | None = None, change_note: str = "",
+           at: datetime | None = None) -> Publication:
+    """The snapshot the next revision of `report` stores, with `text` in place of the report's
+    own (a correction). Reads only: no flush, nothing written."""
+    with db.session.no_autoflush:
+        number = (db.session.scalar(select(func.max(ReportRevision.number)).where(
+            ReportRevision.report_id == report.id)) or 0) + 1
+        now = at or utcnow()
+        snapshot = build_snapshot(report, text.as_dict() if text is not None else None)
+    _check_snapshot(snapshot)
+    snapshot["revision"] = {"number": number, "published_at": now.isoformat(),
+                            "change_note": change_note}
+    return Publication(report.id, report.version, number, now, change_note, snapshot,
+                       canonical_json(snapshot))
+
+
+def _check_snapshot(snapshot: dict[str, Any]) -> None:
+    """Refuse, before rendering, a snapshot with text too heavily formatted to print: text
+    saved before the limits existed, or a commitment's text that reached us another way."""
+    check_printable({key: snapshot[key] for key in ("summary", "lived_experience_reflection",
+                                                     "co_produced_by")}, ReportError)
+    for group in snapshot["domains"]:
+        for c in group["commitments"]:
+            parts = [c["title"], c["description"], *(m["title"] for m in c["milestones"])]
+            for u in c["updates"]:
+                parts += [u["report"], u["reflect"], u["rethink"], u["refresh"]]
+            for ind in c["indicators"]:
+                parts += [m["note"] for m in ind["measurements"]]
+            if any(too_much_formatting(part) for part in parts):
+                raise ReportError(
+                    _("“%(title)s” has text with too much formatting to print (in its "
+                      "description, milestones, progress updates or measurement notes); "
+                      "simplify it, then publish.", title=c["title"][:200]), status=409)
+
+
+def render(publication: Publication) -> bytes:
+    """The PDF of a frozen publication. Slow: call it with no write transaction open."""
+    from charter.reports.rendering import render_report_pdf
+
+    return render_report_pdf(publication.snapshot)
+
+
+def _version_now(model, obj) -> int | None:
+    """The row version as stored now (not as this session last saw it)."""
+    with db.session.no_autoflush:
+        return db.session.scalar(select(model.version).where(model.id == obj.id))
+
+
+def _recheck(report: ProgressReport, publication: Publication) -> None:
+    """If anyone acted on the report while its PDF was being made, refuse. (A change between
+    this check and the write fails the write's own version check, the same way.)"""
+    if _version_now(ProgressReport, report) != publication.report_version:
+        raise ReportError(_("Someone else acted on this report while its PDF was being made, "
+                            "so nothing was published. See its status now."), status=409)
+
+
+def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, *,
+           submitted: bool = False, approved: bool = False, text: ReportText | None = None,
+           correction: ReportCorrection | None = None) -> ReportRevision:
+    """The short write step of a publication (see above)."""
+    _recheck(report, publication)
+    if correction is not None and _version_now(ReportCorrection, correction) != correction.version:
+        raise ReportError(_("Someone else decided on this correction a moment ago; see it "
+                            "now."), status=409)
+    number, now = publication.number, publication.published_at
+    previous = report.status
+    if submitted:
+        report.status = ReportStatus.SUBMITTED
+        report.submitted_at = utcnow()
+        report.submitted_by_id = actor.id
+        _review(actor, report, ReviewAction.SUBMITTED)
+    if approved:
+        _review(actor, report, ReviewAction.APPROVED)
+    changes: dict = {}
+    if text is not None:
+        changes = audit.apply_changes(report, text.as_dict())
+        _review(actor, report, ReviewAction.CORRECTED, publication.change_note)
+    revision = ReportRevision(
+        report=report, number=number, snapshot=publication.snapshot,
+        snapshot_sha256=sha256_of(publication.snapshot_text), pdf=pdf, pdf_sha256=sha256_of(pdf),
+        pdf_size=len(pdf), change_note=publication.change_note, published_at=now,
+        published_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(revision)
+    report.status = ReportStatus.PUBLISHED
+    if report.published_at is None:
+        report.published_at = now
+    report.updated_at = utcnow()  # always an UPDATE, so its version check guards every revision
+    if number == 1:
+        _review(actor, report, ReviewAction.PUBLISHED)
+    if correction is not None:
+        correction.status = CorrectionStatus.PUBLISHED
+        correction.decided_by_id = getattr(actor, "id", None)
+        correction.decided_at = now
+        correction.revision_number = number
+    try:
+        db.session.flush()
+    except (IntegrityError, StaleDataError) as exc:  # another publisher won the race
+        db.session.rollback()
+        raise ReportError(_("This report has just been published by someone else."),
+                          status=409) from exc
+    if submitted:
+        _record(actor, "report.submitted", report, {"status": [previous, ReportStatus.SUBMITTED]})
+        previous = ReportStatus.SUBMITTED
+    if text is not None:
+        details = dict.fromkeys(changes, "changed")
+        if correction is not None:
+            details["correction"] = correction.id
+        _record(actor, "report.corrected", report, details)
+    _record(actor, "report.published" if number == 1 else "report.revision_published", report,
+            {"status": [previous, ReportStatus.PUBLISHED], "revision": [number - 1 or None, number],
+             "pdf_sha256": revision.pdf_sha256})
+    _notify(organisation_leads(report.organisation),
+            _("Your %(cycle)s report is published", cycle=report.cycle.name)
+            if number == 1 else _("A corrected revision of your %(cycle)s report is published",
+                                  cycle=report.cycle.name),
+            "email/report_published.txt", report, "report_published", revision=revision)
+    return revision
+
+
+def _publish_now(actor, report: ProgressReport, *, text: ReportText | None = None,
+                 change_note: str = "", at: datetime | None = None, **steps) -> ReportRevision:
+    publication = freeze(report, text, change_note, at)
+    pdf = render(publication)
+    return _store(actor, report, publication, pdf, text=text, **steps)
+
+
+# --- the workflow -------------------------------------------------------------------------------
+
 def submit(actor, report: ProgressReport, expected_version: int | None = None) -> ProgressReport:
     if report.status == ReportStatus.SUBMITTED:
         raise ReportError(_("This report has already been submitted."), status=409)
@@ -218,6 +388,10 @@ def submit(actor, report: ProgressReport, expected_version: int | None = None) -
     if not report.summary.strip():
         raise ReportError(_("Write a summary before submitting: an empty report cannot be "
                             "submitted."), "summary")
+    _check_text(ReportText.of(report))
+    if not report.cycle.review_required:  # published at once: render before writing anything
+        _publish_now(actor, report, submitted=True)
+        return report
     previous = report.status
     report.status = ReportStatus.SUBMITTED
     report.submitted_at = utcnow()
@@ -225,8 +399,6 @@ def submit(actor, report: ProgressReport, expected_version: int | None = None) -
     _review(actor, report, ReviewAction.SUBMITTED)
     db.session.flush()
     _record(actor, "report.submitted", report, {"status": [previous, ReportStatus.SUBMITTED]})
-    if not report.cycle.review_required:
-        return _publish(actor, report, change_note="")
     _notify(site_coordinators(report.organisation.site),
             _("%(org)s submitted its %(cycle)s report for review", org=report.organisation.name,
               cycle=report.cycle.name),
@@ -266,62 +438,124 @@ def publish(actor, report: ProgressReport, expected_version: int | None = None,
     if expected_version is not None and expected_version != report.version:
         raise ReportError(_("Someone else acted on this report a moment ago; see its status "
                             "now."), status=409)
-    _review(actor, report, ReviewAction.APPROVED)
-    return _publish(actor, report, change_note="", at=at)
+    _publish_now(actor, report, approved=True, at=at)
+    return report
+
+
+def _require_change_note(change_note: str | None) -> str:
+    if not (change_note or "").strip():
+        raise ReportError(_("Say what the correction changes: readers see this note."),
+                          "change_note")
+    return change_note.strip()
 
 
 def correct(actor, report: ProgressReport, text: ReportText, change_note: str,
             at: datetime | None = None) -> ReportRevision:
-    """Publish a corrected revision: the earlier ones stay readable at their own URLs."""
+    """Publish a corrected revision at once: a coordinator's or admin's correction, or a lead's
+    when the cycle does not review reports. The earlier revisions stay readable."""
     permissions.require(permissions.can_correct_report(actor, report))
-    if not (change_note or "").strip():
-        raise ReportError(_("Say what the correction changes: readers see this note."),
-                          "change_note")
-    _check_text(text)
-    changes = audit.apply_changes(report, text.as_dict())
-    _review(actor, report, ReviewAction.CORRECTED, change_note.strip())
+    if permissions.correction_needs_review(actor, report):
+        raise ReportError(_("Corrections of this report are reviewed by the site's "
+                            "coordinators: submit it for review."), status=409)
+    note = _require_change_note(change_note)
+    _check_text(text, note)
+    return _publish_now(actor, report, text=text, change_note=note, at=at)
+
+
+# --- a lead's correction, when the cycle reviews reports ----------------------------------------
+
+def pending_correction(report: ProgressReport) -> ReportCorrection | None:
+    return db.session.scalar(select(ReportCorrection).where(
+        ReportCorrection.report_id == report.id,
+        ReportCorrection.status == CorrectionStatus.SUBMITTED).order_by(ReportCorrection.id))
+
+
+def last_correction_by_organisation(report: ProgressReport) -> ReportCorrection | None:
+    return db.session.scalar(select(ReportCorrection).where(
+        ReportCorrection.report_id == report.id).order_by(ReportCorrection.id.desc()).limit(1))
+
+
+def _latest_revision_number(report: ProgressReport) -> int:
+    return db.session.scalar(select(func.max(ReportRevision.number)).where(
+        ReportRevision.report_id == report.id)) or 0
+
+
+def submit_correction(actor, report: ProgressReport, text: ReportText, change_note: str,
+                      at: datetime | None = None) -> ReportCorrection:
+    """A lead's correction, when the cycle reviews reports: it waits for a coordinator, and
+    readers keep reading the current revision meanwhile."""
+    permissions.require(permissions.can_correct_report(actor, report))
+    if not permissions.correction_needs_review(actor, report):
+        raise ReportError(_("You publish corrections of this report yourself."), status=409)
+    waiting = pending_correction(report)
+    if waiting is not None:
+        raise ReportError(_("A correction of this report is already waiting for review; a "
+                            "coordinator publishes or returns it first."), status=409)
+    note = _require_change_note(change_note)
+    _check_text(text, note)
+    correction = ReportCorrection(
+        report=report, status=CorrectionStatus.SUBMITTED, change_note=note,
+        based_on_revision=_latest_revision_number(report), submitted_by_id=actor.id,
+        created_at=at or utcnow(), **text.as_dict())
+    db.session.add(correction)
+    report.updated_at = utcnow()  # a second correction submitted at the same moment conflicts
     db.session.flush()
-    _record(actor, "report.corrected", report, dict.fromkeys(changes, "changed"))
-    _publish(actor, report, change_note=change_note.strip(), at=at)
-    return report.revisions[-1]
+    _record(actor, "report.correction_submitted", report,
+            {"correction": [None, correction.id], "change_note": note})
+    _notify(site_coordinators(report.organisation.site),
+            _("%(org)s submitted a correction of its %(cycle)s report for review",
+              org=report.organisation.name, cycle=report.cycle.name),
+            "email/report_correction_submitted.txt", report, "report_correction_submitted",
+            link=external_url("reports.correction", report_id=report.id,
+                              correction_id=correction.id),
+            correction=correction)
+    return correction
 
 
-def _publish(actor, report: ProgressReport, change_note: str,
-             at: datetime | None = None) -> ProgressReport:
-    from charter.reports.rendering import render_report_pdf
+def _decidable(actor, correction: ReportCorrection, expected_version: int | None) -> None:
+    permissions.require(permissions.can_review_correction(actor, correction))
+    if correction.status != CorrectionStatus.SUBMITTED:
+        raise ReportError(_("This correction has already been %(status)s.",
+                            status=correction.status.label.lower()), status=409)
+    if expected_version is not None and expected_version != correction.version:
+        raise ReportError(_("Someone else decided on this correction a moment ago; see it "
+                            "now."), status=409)
 
-    number = (db.session.scalar(select(func.max(ReportRevision.number)).where(
-        ReportRevision.report_id == report.id)) or 0) + 1
-    now = at or utcnow()
-    snapshot = build_snapshot(report)
-    snapshot["revision"] = {"number": number, "published_at": now.isoformat(),
-                            "change_note": change_note}
-    snapshot_text = canonical_json(snapshot)
-    pdf = render_report_pdf(snapshot)
-    revision = ReportRevision(
-        report=report, number=number, snapshot=snapshot, snapshot_sha256=sha256_of(snapshot_text),
-        pdf=pdf, pdf_sha256=sha256_of(pdf), pdf_size=len(pdf), change_note=change_note,
-        published_at=now, published_by_id=getattr(actor, "id", None),
-    )
-    db.session.add(revision)
-    previous = report.status
-    report.status = ReportStatus.PUBLISHED
-    if report.published_at is None:
-        report.published_at = now
-    if number == 1:
-        _review(actor, report, ReviewAction.PUBLISHED)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:  # another publisher won the race for this revision number
-        db.session.rollback()
-        raise ReportError(_("This report has just been published by someone else."),
-                          status=409) from exc
-    _record(actor, "report.published" if number == 1 else "report.revision_published", report,
-            {"status": [previous, ReportStatus.PUBLISHED], "revision": [number - 1 or None, number],
-             "pdf_sha256": revision.pdf_sha256})
+
+def return_correction(actor, correction: ReportCorrection, comment: str,
+                      expected_version: int | None = None) -> ReportCorrection:
+    _decidable(actor, correction, expected_version)
+    if not (comment or "").strip():
+        raise ReportError(_("Say what needs to change: the organisation sees your comments "
+                            "beside its correction."), "comment")
+    report = correction.report
+    correction.status = CorrectionStatus.RETURNED
+    correction.comment = comment.strip()
+    correction.decided_by_id = actor.id
+    correction.decided_at = utcnow()
+    db.session.flush()
+    _record(actor, "report.correction_returned", report,
+            {"correction": correction.id,
+             "status": [CorrectionStatus.SUBMITTED, CorrectionStatus.RETURNED]})
     _notify(organisation_leads(report.organisation),
-            _("Your %(cycle)s report is published", cycle=report.cycle.name)
-            if number == 1 else _("A corrected revision of your %(cycle)s report is published",
-                                  cycle=report.cycle.name),
-            "email/report_published.txt", report, "report_published", revision=revision)
-    return report
+            _("Your correction of the %(cycle)s report was returned with comments",
+              cycle=report.cycle.name),
+            "email/report_correction_returned.txt", report, "report_correction_returned",
+            link=external_url("reports.correct", report_id=report.id),
+            comment=correction.comment)
+    return correction
+
+
+def publish_correction(actor, correction: ReportCorrection, expected_version: int | None = None,
+                       at: datetime | None = None) -> ReportRevision:
+    """A coordinator publishes a lead's correction as the report's next revision."""
+    _decidable(actor, correction, expected_version)
+    report = correction.report
+    if _latest_revision_number(report) != correction.based_on_revision:
+        raise ReportError(_("The report has been corrected since this correction was written; "
+                            "return it so that the organisation can check it against the "
+                            "current revision."), status=409)
+    text = ReportText.of(correction)
+    _check_text(text, correction.change_note)
+    return _publish_now(actor, report, text=text, change_note=correction.change_note, at=at,
+                        correction=correction)

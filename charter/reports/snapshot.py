@@ -64,8 +64,10 @@ def report_commitments(report: ProgressReport) -> list[Commitment]:
     ).unique())
 
 
-def build_snapshot(report: ProgressReport) -> dict[str, Any]:
-    """Everything the report shows, as it stands now."""
+def build_snapshot(report: ProgressReport, text: dict[str, str] | None = None) -> dict[str, Any]:
+    """Everything the report shows, as it stands now; `text` (summary, lived-experience
+    reflection, co-produced-by) in place of the report's own, for a correction that is
+    frozen before it is saved. Reads only: the report is not changed."""
     org = report.organisation
     site = org.site
     cycle = report.cycle
@@ -138,9 +140,10 @@ def build_snapshot(report: ProgressReport) -> dict[str, Any]:
             "open_version": signing.open_version.number if signing.open_version else None,
             "needs_reaffirming": signing.needs_reaffirming,
         },
-        "summary": report.summary,
-        "lived_experience_reflection": report.lived_experience_reflection,
-        "co_produced_by": report.co_produced_by,
+        "summary": report.summary if text is None else text["summary"],
+        "lived_experience_reflection": (report.lived_experience_reflection if text is None
+                                        else text["lived_experience_reflection"]),
+        "co_produced_by": report.co_produced_by if text is None else text["co_produced_by"],
         "domains": list(domains.values()),
     }
 

@@ -18,7 +18,7 @@ class DraftForm(FlaskForm):
         required_message=_l("Enter a title, such as “The Cambridge PROMISE Charter”."),
     )
     body = forms_common.long_text(
-        _l("Text of the charter"), max_length=BODY_MAX, rows=24,
+        _l("Text of the charter"), max_length=BODY_MAX, rows=24, printed=True,
         required_message=_l("Enter the text of the charter."),
         description=_l("Markdown: “#” starts a heading, a blank line starts a new paragraph, "
                        "“-” starts a list item, **bold** and *italic*. HTML is shown as text."),

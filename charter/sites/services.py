@@ -38,6 +38,7 @@ from charter.models.charter import sha256_text
 from charter.rules import RuleError
 from charter.signing import queries
 from charter.signing.queries import SigningStatus
+from charter.text import check_printable
 from charter.urls import external_url
 
 TITLE_MAX = 200
@@ -276,6 +277,7 @@ def _check_text(site: Site, title: str, body: str, change_summary: str,
         raise ServiceError(_("Enter the text of the charter."), field="body")
     if len(body) > BODY_MAX:
         raise ServiceError(_("Use %(max)d characters or fewer.", max=BODY_MAX), field="body")
+    check_printable({"body": body}, ServiceError)
     if len(change_summary) > SUMMARY_MAX:
         raise ServiceError(_("Use %(max)d characters or fewer.", max=SUMMARY_MAX),
                            field="change_summary")
