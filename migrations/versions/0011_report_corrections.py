@@ -1,8 +1,8 @@
 """report corrections: a lead's correction of a published report waits for a coordinator
 when the cycle reviews reports
 
-Revision ID: 0009
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 02:31:33.852666
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
