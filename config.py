@@ -113,12 +113,19 @@ class Config:
     REPORT_CORRECTION_RATE_LIMIT = os.environ.get("REPORT_CORRECTION_RATE_LIMIT",
                                                   "5 per hour;20 per day")
 
+    # A checked spreadsheet upload waits this long (seconds) for its uploader to confirm it.
+    SPREADSHEET_CONFIRM_MAX_AGE = _int("SPREADSHEET_CONFIRM_MAX_AGE", 2 * 60 * 60)
+
     PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 60 * 60)  # seconds
     INVITATION_MAX_AGE = _int("INVITATION_MAX_AGE", 14 * 24 * 60 * 60)
     # An application made without an account waits this long for its email address to be
     # confirmed, then is deleted; one address gets at most this many joining emails a day.
     JOIN_CONFIRMATION_MAX_AGE = _int("JOIN_CONFIRMATION_MAX_AGE", 48 * 60 * 60)
     JOIN_EMAILS_PER_ADDRESS_PER_DAY = _int("JOIN_EMAILS_PER_ADDRESS_PER_DAY", 5)
+
+    # Where to report a vulnerability: published at /.well-known/security.txt (RFC 9116),
+    # e.g. "mailto:security@example.org" or an https:// form. Unset: that address is a 404.
+    SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip() or None
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = _int("MAIL_PORT", 587)

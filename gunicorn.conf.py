@@ -3,7 +3,8 @@
 Every value can be changed from the environment:
   GUNICORN_BIND      address to listen on               default 127.0.0.1:8000 (behind a proxy)
   WEB_CONCURRENCY    worker processes                   default 2 × CPU cores + 1, at most 8
-  GUNICORN_TIMEOUT   seconds before a stuck worker is restarted    default 60
+  GUNICORN_TIMEOUT   seconds before a stuck worker is restarted    default 120
+                     (above PDF_RENDER_TIMEOUT, so a slow PDF gets its clear message first)
   SERVER_HEADER      the Server header sent with every response    default "web"
 
 With more than one worker (or host), use Redis for the rate limiter
@@ -18,7 +19,7 @@ wsgi_app = "run:app"
 
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 8))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
 # Restart workers now and then, so that a slow leak (e.g. in PDF rendering) cannot grow.

@@ -39,8 +39,9 @@ MESSAGES = {
 }
 
 
-def render_error(status: int, message: str | None = None):
-    title, default = MESSAGES.get(status, MESSAGES[500])
+def render_error(status: int, message: str | None = None, title: str | None = None):
+    default_title, default = MESSAGES.get(status, MESSAGES[500])
+    title = title or default_title
     try:
         html = render_template(
             "errors/error.html", status=status, title=title, message=message or default
@@ -85,7 +86,7 @@ def init_app(app: Flask) -> None:
         # every other PDF (certificates, site and global PDFs): a clear page, never a 500.
         db.session.rollback()
         app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
-        return render_error(503, exc.message)
+        return render_error(503, exc.message, title=_l("The PDF could not be made"))
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):

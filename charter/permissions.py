@@ -354,8 +354,11 @@ def can_submit_report(user: Any, report) -> bool:
 
 
 def can_review_report(user: Any, report) -> bool:
-    """Return or publish a submitted report: the site's coordinators and admins."""
-    return can_manage_site(user, report.organisation.site_id)
+    """Return or publish a submitted report (or a correction): the site's coordinators and
+    admins, except a member of the reporting organisation. Whoever writes or submits a
+    report does not approve it too: another coordinator or an admin does."""
+    return (can_manage_site(user, report.organisation.site_id)
+            and not is_member(user, report.organisation))
 
 
 def can_correct_report(user: Any, report) -> bool:
@@ -370,7 +373,7 @@ def can_correct_report(user: Any, report) -> bool:
 def correction_needs_review(user: Any, report) -> bool:
     """A lead's correction follows the same rule as a first submission: when the cycle
     reviews reports, a coordinator publishes it; coordinators and admins publish their own."""
-    return report.cycle.review_required and not can_manage_site(user, report.organisation.site_id)
+    return report.cycle.review_required and not can_review_report(user, report)
 
 
 def can_view_correction(user: Any, correction) -> bool:

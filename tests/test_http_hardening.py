@@ -254,3 +254,18 @@ def _listening_address(process) -> str:
     done.wait(timeout=60)
     assert found, "gunicorn did not start listening"
     return found[0]
+
+
+def test_security_txt_names_the_contact_when_one_is_set(app, client):
+    assert client.get("/.well-known/security.txt").status_code == 404  # none configured
+    app.config["SECURITY_CONTACT"] = "mailto:security@example.org"
+    try:
+        response = client.get("/.well-known/security.txt")
+    finally:
+        app.config["SECURITY_CONTACT"] = None
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    assert "Contact: mailto:security@example.org\n" in body
+    assert "Canonical: http://localhost/.well-known/security.txt" in body
+    expires = re.search(r"^Expires: (\d{4})-\d\d-\d\dT\d\d:\d\d:\d\dZ$", body, re.M)
+    assert expires is not None

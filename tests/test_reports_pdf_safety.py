@@ -23,6 +23,7 @@ from charter.models import (
     AuditEvent,
     CommitmentStatus,
     Completion,
+    MemberRole,
     OutboxMessage,
     ProgressReport,
     ReportRevision,
@@ -415,7 +416,7 @@ def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch):
     db.session.commit()
     report_id, version = report.id, report.version
     lead_id, lead_email = setup.user("lead").id, setup.user("lead").email
-    coordinator = setup.user("coordinator")
+    coordinator_id = setup.user("coordinator").id
     rendering_started, release = threading.Event(), threading.Event()
     real_render = rendering.render_report_pdf
 
@@ -440,7 +441,7 @@ def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch):
 
     def publish():
         client = app.test_client()
-        client.login(coordinator)
+        client.login(db.session.get(User, coordinator_id))  # this thread's own session
         return client.post(f"/reports/{report_id}/publish", data={"version": version}).status_code
 
     def sign_in():
@@ -610,3 +611,37 @@ def test_without_review_a_leads_correction_publishes_at_once_and_is_rate_limited
     coordinator.login(setup.user("coordinator"))
     assert coordinator.post(f"/reports/{report.id}/correct", data={
         "summary": "Corrected 5.", "change_note": "Correction 5."}).status_code == 302
+
+
+# --- whoever reports does not also approve -----------------------------------------------------
+
+def test_a_coordinator_who_is_a_member_does_not_review_that_organisations_report(client, app,
+                                                                                 setup):
+    """A coordinator who became a lead (through someone else's invitation) may submit the
+    organisation's report, but another coordinator or an admin publishes it; their own
+    correction waits for review like any lead's."""
+    from charter.models import CorrectionStatus, ReportCorrection
+
+    coordinator = setup.user("coordinator")
+    f.member(coordinator, setup.org, MemberRole.LEAD)
+    submitted = f.report(setup.org, setup.cycle, status=ReportStatus.SUBMITTED)
+    db.session.commit()
+    client.login(coordinator)
+    response = client.post(f"/reports/{submitted.id}/publish", data={"version": submitted.version})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(ProgressReport, submitted.id).status == ReportStatus.SUBMITTED
+    assert not db.session.get(ProgressReport, submitted.id).revisions
+    # An admin who is no member publishes it; the coordinator's correction then waits.
+    admin = app.test_client()
+    admin.login(setup.user("admin"))
+    assert admin.post(f"/reports/{submitted.id}/publish",
+                      data={"version": submitted.version}).status_code == 302
+    response = client.post(f"/reports/{submitted.id}/correct", data={
+        "summary": "Corrected by the coordinator who leads it.", "change_note": "Figures."})
+    assert response.status_code == 302
+    correction = db.session.scalar(select(ReportCorrection))
+    assert correction.status == CorrectionStatus.SUBMITTED
+    assert client.post(f"/reports/{submitted.id}/corrections/{correction.id}/publish",
+                       data={"version": correction.version}).status_code == 403
+    assert "Corrected by the coordinator" not in _public_text(app, submitted.id)

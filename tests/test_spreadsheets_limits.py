@@ -85,8 +85,9 @@ def test_formatted_cells_beyond_the_used_columns_are_not_read(world, data):
     assert result.is_valid, errors_of(result)[:5]
     assert len(result.creates) == 1000
     assert result.creates[-1].values.title == "Promise 1001"
-    # Reading the 720,000 cells one by one made over two million calls.
-    assert calls < 150_000
+    # Reading the 720,000 cells one by one made over two million calls (2,000 a row); the
+    # rows' own checks (readers, printable text) take about 200 a row.
+    assert calls < 400_000
 
 
 def test_the_same_cells_without_references_are_refused_before_being_read(world, data, monkeypatch):

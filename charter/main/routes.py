@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import abort, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from charter.extensions import db
 from charter.main import bp, services
 from charter.models import ChangeDomain, Site
+from charter.models.base import utcnow
 from charter.signing.queries import signing_statuses
 
 
@@ -46,3 +49,16 @@ def healthz():
         db.session.rollback()
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.route("/.well-known/security.txt")
+def security_txt():
+    """Where to report a vulnerability (RFC 9116), when the instance names a contact."""
+    contact = current_app.config.get("SECURITY_CONTACT")
+    if not contact:
+        abort(404)
+    expires = (utcnow() + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    site_url = current_app.config["SITE_URL"]
+    body = (f"Contact: {contact}\nExpires: {expires}\nPreferred-Languages: en\n"
+            f"Canonical: {site_url}/.well-known/security.txt\n")
+    return body, 200, {"Content-Type": "text/plain; charset=utf-8"}
