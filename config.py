@@ -156,6 +156,7 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     )
     SITE_URL = "http://localhost"
+    SECURITY_CONTACT = "mailto:security@example.org"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = ""

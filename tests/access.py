@@ -37,7 +37,7 @@ CORE_ACCESS: dict[tuple[str, str], Route] = {
     ("static", "GET"): Route(lambda w: "/static/css/charter.css", everyone(200)),
     ("main.index", "GET"): Route(lambda w: "/", everyone(200)),
     ("main.healthz", "GET"): Route(lambda w: "/healthz", everyone(200)),
-    ("main.security_txt", "GET"): Route(lambda w: "/.well-known/security.txt", everyone(404)),
+    ("main.security_txt", "GET"): Route(lambda w: "/.well-known/security.txt", everyone(200)),
     ("main.dashboard", "GET"): Route(lambda w: "/dashboard", signed_in(200)),
     ("auth.login", "GET"): Route(lambda w: "/login", {**signed_in(302), "public": 200}),
     ("auth.login", "POST"): Route(lambda w: "/login", everyone(400)),
