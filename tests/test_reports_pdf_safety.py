@@ -405,18 +405,38 @@ def short_busy_timeout(milliseconds: int = 1000):
         event.remove(engine, "checkin", usual)
 
 
-def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch):
-    """Two threads: a coordinator publishes through the app while the render is held; a
-    lead signs in with a real password meanwhile, and that sign-in is committed before the
-    render is let go. Today's SQLite would answer the sign-in "database is locked"."""
+def _publishing(path: str, setup):
+    """(actor, URL, form data, revisions expected after) for each way a report is published."""
+    if path == "publish":  # a coordinator approves a submitted report
+        report = f.report(setup.org, setup.cycle, status=ReportStatus.SUBMITTED,
+                          summary="We reduced restraint on two wards.")
+        db.session.commit()
+        return "coordinator", f"/reports/{report.id}/publish", {"version": report.version}, 1, report.id
+    if path == "submit":  # a lead submits in a cycle without review: published at once
+        setup.cycle.review_required = False
+        report = f.report(setup.org, setup.cycle, summary="We reduced restraint on two wards.")
+        db.session.commit()
+        return "lead", f"/reports/{report.id}/submit", {"version": report.version}, 1, report.id
+    # a coordinator corrects a published report: a new revision
+    report = f.published_report(setup.org, setup.cycle, setup.user("coordinator"),
+                                summary="Original summary.")
+    db.session.commit()
+    return ("coordinator", f"/reports/{report.id}/correct",
+            {"summary": "Corrected summary.", "change_note": "The March figure was 22."}, 2, report.id)
+
+
+@pytest.mark.parametrize("path", ["publish", "submit", "correct"])
+def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch, path):
+    """Two threads: someone publishes through the app (a coordinator's approval, a lead's
+    submission without review, a coordinator's correction) while the render is held; a lead
+    signs in with a real password meanwhile, and that sign-in is committed before the render
+    is let go. Before the render moved out of the write transaction, SQLite answered the
+    sign-in "database is locked"."""
     from charter.reports import rendering
 
-    report = f.report(setup.org, setup.cycle, status=ReportStatus.SUBMITTED,
-                      summary="We reduced restraint on two wards.")
-    db.session.commit()
-    report_id, version = report.id, report.version
+    actor, url, data, revisions, report_id = _publishing(path, setup)
+    actor_id = setup.user(actor).id
     lead_id, lead_email = setup.user("lead").id, setup.user("lead").email
-    coordinator_id = setup.user("coordinator").id
     rendering_started, release = threading.Event(), threading.Event()
     real_render = rendering.render_report_pdf
 
@@ -441,8 +461,8 @@ def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch):
 
     def publish():
         client = app.test_client()
-        client.login(db.session.get(User, coordinator_id))  # this thread's own session
-        return client.post(f"/reports/{report_id}/publish", data={"version": version}).status_code
+        client.login(db.session.get(User, actor_id))  # this thread's own session
+        return client.post(url, data=data).status_code
 
     def sign_in():
         client = app.test_client()
@@ -467,7 +487,9 @@ def test_someone_signs_in_while_a_report_is_publishing(app, setup, monkeypatch):
             publisher.join(120)
     assert outcome.get("publisher") == 302, outcome.get("publisher")
     db.session.expire_all()
-    assert db.session.get(ProgressReport, report_id).status == ReportStatus.PUBLISHED
+    report = db.session.get(ProgressReport, report_id)
+    assert report.status == ReportStatus.PUBLISHED
+    assert [r.number for r in report.revisions] == list(range(1, revisions + 1))
 
 
 def test_a_report_changed_while_its_pdf_renders_is_not_published(client, setup, monkeypatch):
