@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from charter.extensions import db
 from charter.pdf import PdfRenderError
 from charter.permissions import PermissionDenied
+from charter.rules import RuleError
 
 MESSAGES = {
     400: (_l("Bad request"),
@@ -87,6 +88,13 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
         return render_error(503, exc.message, title=_l("The PDF could not be made"))
+
+    @app.errorhandler(RuleError)
+    def _refused(exc: RuleError):
+        # A rule refused a request that has no form to show the message beside (a button,
+        # a link): its status and, unless the record is simply not there, its message.
+        db.session.rollback()
+        return render_error(exc.status, None if exc.status == 404 else exc.message)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 
 class RuleError(Exception):
     """A rule refused the change. `message` is for people; `field` names the form field it
@@ -20,12 +22,15 @@ class RuleError(Exception):
         self.status = status
 
 
-class EditConflict(Exception):  # noqa: N818 - it is a situation, not a failure
+class EditConflict(RuleError):  # noqa: N818 - it is a situation, not a failure
     """Someone saved the record after this person loaded it into the form; `current` is the
-    record as it is now."""
+    record as it is now. Forms show both versions (charter.transaction.submit gives the route
+    the conflict); buttons show the message."""
 
-    def __init__(self, current: Any):
-        super().__init__("edit conflict")
+    def __init__(self, current: Any, message: str | None = None, field: str | None = None):
+        super().__init__(message or _("Someone else changed this while you were working on it. "
+                                      "Nothing of yours was saved: check it and try again."),
+                         field, status=409)
         self.current = current
 
 

@@ -11,9 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import select_autoescape
 
-from charter import formatting, permissions
+from charter import formatting, permissions, transaction
 from charter.extensions import db
-from charter.mail import deliver_after_request
 from charter.text import render_markdown
 
 
@@ -103,7 +102,7 @@ def init_request_hooks(app: Flask) -> None:
             response.headers["Cache-Control"] = "private, no-store"
         return response
 
-    app.after_request(deliver_after_request)
+    transaction.init_app(app)  # commits, then delivers the request's mail
 
     @app.teardown_request
     def _end_request_session(exc):

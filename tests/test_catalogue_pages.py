@@ -18,7 +18,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from tests import factories as f
-from tests.access_catalogue import catalogue_indicator
+from tests.access.catalogue import catalogue_indicator
 from tests.support import count_queries, text_of
 
 

@@ -19,7 +19,7 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.permissions import PermissionDenied
 from tests import factories as f
-from tests.access_catalogue import catalogue_indicator
+from tests.access.catalogue import catalogue_indicator
 
 
 def _events(action: str) -> list[AuditEvent]:

@@ -25,7 +25,7 @@ from charter.models import (
     Measurement,
     ProgressUpdate,
 )
-from tests.access_indicators import catalogue_indicator, commitment
+from tests.access.indicators import catalogue_indicator, commitment
 from tests.support import count_queries, text_of
 
 

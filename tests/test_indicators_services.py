@@ -24,8 +24,8 @@ from charter.models import (
 )
 from charter.permissions import PermissionDenied
 from charter.readers import ReadError, read_decimal, read_quarter
-from tests.access_indicators import catalogue_indicator
-from tests.access_indicators import commitment as make_commitment
+from tests.access.indicators import catalogue_indicator
+from tests.access.indicators import commitment as make_commitment
 
 
 @pytest.fixture

@@ -362,7 +362,7 @@ def enrich(w) -> None:
     from charter.models import CommitmentIndicator, CommitmentStatus, Direction, Indicator, Measurement
     from charter.models.base import utcnow
     from tests import factories as f
-    from tests.access_rules import signature_of
+    from tests.access.rules import signature_of
 
     today = date.today()
     for site in (w.site, w.other_site):

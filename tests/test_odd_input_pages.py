@@ -296,7 +296,7 @@ def test_the_coordinator_dashboard_and_the_exports_survive_it(client, world, odd
 
 
 def test_a_published_report_with_such_a_measurement_reads_and_prints(client, world, odd_measurement):
-    from tests.access_rules import signature_of
+    from tests.access.rules import signature_of
 
     signature_of(world)
     cycle = f.cycle(world.site, "2026 Q1")

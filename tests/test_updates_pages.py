@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from charter.commitments import updates
 from charter.extensions import db
 from charter.models import RAG, Completion, Partnership, PartnershipStatus, ProgressUpdate
-from tests.access_indicators import commitment
+from tests.access.indicators import commitment
 from tests.support import text_of
 
 

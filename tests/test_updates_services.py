@@ -24,7 +24,7 @@ from charter.models import (
 )
 from charter.permissions import PermissionDenied
 from tests import factories as f
-from tests.access_indicators import commitment as make_commitment
+from tests.access.indicators import commitment as make_commitment
 
 TODAY = date(2026, 11, 20)
 

@@ -18,21 +18,17 @@ from charter.commitments.forms import (
     MilestoneForm,
     RetireForm,
 )
-from charter.extensions import db
-from charter.lookups import organisation_or_404
+from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import RAG, Ambition, Commitment, Completion
-from charter.rules import attach_error
+from charter.transaction import perform, submit
 
 
 def commitment_or_404(commitment_id: int, *, for_edit: bool = False) -> Commitment:
     """The commitment if this user may see it (404 otherwise); with for_edit, 403 when
     they may see but not change it."""
-    commitment = queries.load_commitment(commitment_id)
-    if commitment is None or not permissions.can_view_commitment(current_user, commitment):
-        abort(404)
-    if for_edit and not permissions.can_edit_commitment(current_user, commitment):
-        abort(403)
-    return commitment
+    return visible_or_404(queries.load_commitment(commitment_id),
+                          permissions.can_view_commitment,
+                          permissions.can_edit_commitment if for_edit else None)
 
 
 def _values(form) -> services.CommitmentValues:
@@ -61,28 +57,18 @@ def view(commitment_id: int):
 @bp.route("/organisations/<slug>/commitments/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str):
-    org = organisation_or_404(slug)
-    if not permissions.can_create_commitment(current_user, org):
-        if permissions.can_view_organisation(current_user, org):
-            abort(403)
-        abort(404)
+    org = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                         permissions.can_create_commitment)
     form = CommitmentForm(domains=services.active_domains())
     if request.method == "GET" and readers.id_arg("domain") is not None:
         form.domain.data = str(readers.id_arg("domain"))
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            commitment = services.create(current_user, org, _values(form))
-        except services.CommitmentError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The commitment is saved as a draft: only your organisation and your site's "
-                    "coordinators can see it until you publish it."), "success")
-            return redirect(url_for("commitments.view", commitment_id=commitment.id))
-    status = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: services.create(current_user, org, _values(form)))
+    if outcome:
+        flash(_("The commitment is saved as a draft: only your organisation and your site's "
+                "coordinators can see it until you publish it."), "success")
+        return redirect(url_for("commitments.view", commitment_id=outcome.result.id))
     return render_template("commitments/form.html", form=form, org=org, commitment=None,
-                           extra_errors=extra), status
+                           extra_errors=outcome.errors), outcome.status
 
 
 @bp.route("/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
@@ -97,49 +83,36 @@ def edit(commitment_id: int):
         form.completion.data = commitment.completion.value
         form.rag.data = commitment.rag.value
         form.version.data = commitment.version
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.update(current_user, commitment, _values(form), form.version.data)
-        except services.EditConflict:
-            db.session.rollback()
-            current = queries.load_commitment(commitment_id)
-            form.version.data = current.version
-            return render_template("commitments/conflict.html", form=form, current=current,
-                                   mine=form), 409
-        except services.CommitmentError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your changes are saved."), "success")
-            return redirect(url_for("commitments.view", commitment_id=commitment.id))
-    status = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: services.update(current_user, commitment, _values(form),
+                                                   form.version.data))
+    if outcome:
+        flash(_("Your changes are saved."), "success")
+        return redirect(url_for("commitments.view", commitment_id=commitment.id))
+    if outcome.conflict:
+        current = queries.load_commitment(commitment_id)
+        form.version.data = current.version
+        return render_template("commitments/conflict.html", form=form, current=current,
+                               mine=form), 409
     return render_template("commitments/form.html", form=form, org=commitment.organisation,
-                           commitment=commitment, extra_errors=extra,
+                           commitment=commitment, extra_errors=outcome.errors,
                            milestone_form=MilestoneForm(formdata=None),
-                           done_form=MilestoneDoneForm(formdata=None)), status
+                           done_form=MilestoneDoneForm(formdata=None)), outcome.status
 
 
-def _simple_action(commitment_id: int, action, success: str):
-    commitment = commitment_or_404(commitment_id, for_edit=True)
+def _button(commitment: Commitment, action, success: str) -> bool:
+    """Run a button's service call; flash what came of it."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        action(current_user, commitment)
-    except services.CommitmentError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return commitment
+    _, refused = perform(lambda: action(current_user, commitment))
+    flash(refused or success, "warning" if refused else "success")
+    return refused is None
 
 
 @bp.route("/commitments/<int:commitment_id>/publish", methods=["POST"])
 @login_required
 def publish(commitment_id: int):
-    _simple_action(commitment_id, services.publish,
-                   _("The commitment is published: anyone can now read it."))
+    _button(commitment_or_404(commitment_id, for_edit=True), services.publish,
+            _("The commitment is published: anyone can now read it."))
     return redirect(url_for("commitments.view", commitment_id=commitment_id))
 
 
@@ -148,17 +121,9 @@ def publish(commitment_id: int):
 def delete(commitment_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     slug = commitment.organisation.slug
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        services.delete_draft(current_user, commitment)
-    except services.CommitmentError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-        return redirect(url_for("commitments.view", commitment_id=commitment_id))
-    db.session.commit()
-    flash(_("The draft is deleted."), "success")
-    return redirect(url_for("organisations.profile", slug=slug))
+    if _button(commitment, services.delete_draft, _("The draft is deleted.")):
+        return redirect(url_for("organisations.profile", slug=slug))
+    return redirect(url_for("commitments.view", commitment_id=commitment_id))
 
 
 @bp.route("/commitments/<int:commitment_id>/retire", methods=["GET", "POST"])
@@ -166,22 +131,19 @@ def delete(commitment_id: int):
 def retire(commitment_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     form = RetireForm()
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.retire(current_user, commitment, form.reason.data)
-        except services.CommitmentError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The commitment is retired. It stays public, with your reason."), "success")
-            return redirect(url_for("commitments.view", commitment_id=commitment.id))
-    status = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: services.retire(current_user, commitment, form.reason.data))
+    if outcome:
+        flash(_("The commitment is retired. It stays public, with your reason."), "success")
+        return redirect(url_for("commitments.view", commitment_id=commitment.id))
     return render_template("commitments/retire.html", form=form, commitment=commitment,
-                           extra_errors=extra), status
+                           extra_errors=outcome.errors), outcome.status
 
 
 # --- milestones ---------------------------------------------------------------------------
+
+def _to_milestones(commitment: Commitment):
+    return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
+
 
 @bp.route("/commitments/<int:commitment_id>/milestones", methods=["POST"])
 @login_required
@@ -189,15 +151,12 @@ def add_milestone(commitment_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     form = MilestoneForm()
     if form.validate_on_submit():
-        try:
-            services.add_milestone(current_user, commitment, form.milestone_title.data,
-                                   form.due_date.data)
-        except services.CommitmentError as error:
-            form.milestone_title.errors = [*form.milestone_title.errors, error.message]
-        else:
-            db.session.commit()
+        _, refused = perform(lambda: services.add_milestone(
+            current_user, commitment, form.milestone_title.data, form.due_date.data))
+        if refused is None:
             flash(_("Milestone added."), "success")
-            return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
+            return _to_milestones(commitment)
+        form.milestone_title.errors = [*form.milestone_title.errors, refused]
     edit_form = CommitmentForm(obj=commitment, domains=services.active_domains(commitment.domain_id))
     edit_form.domain.data = str(commitment.domain_id)
     edit_form.version.data = commitment.version
@@ -214,15 +173,9 @@ def milestone_done(commitment_id: int, milestone_id: int):
     if not form.validate_on_submit():
         flash(form.done_date.errors[0] if form.done_date.errors
               else _("Enter the date as year, month and day."), "warning")
-        return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
-    try:
-        services.set_milestone_done(current_user, commitment, milestone_id, form.done_date.data)
-    except services.CommitmentError as error:
-        if error.status == 404:
-            abort(404)
-        raise
-    db.session.commit()
-    return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
+        return _to_milestones(commitment)
+    services.set_milestone_done(current_user, commitment, milestone_id, form.done_date.data)
+    return _to_milestones(commitment)
 
 
 @bp.route("/commitments/<int:commitment_id>/milestones/<int:milestone_id>/delete",
@@ -232,12 +185,6 @@ def delete_milestone(commitment_id: int, milestone_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_milestone(current_user, commitment, milestone_id)
-    except services.CommitmentError as error:
-        if error.status == 404:
-            abort(404)
-        raise
-    db.session.commit()
+    services.delete_milestone(current_user, commitment, milestone_id)
     flash(_("Milestone removed."), "success")
-    return redirect(url_for("commitments.edit", commitment_id=commitment.id) + "#milestones")
+    return _to_milestones(commitment)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import ORG_LEADS, ORG_MEMBERS, SITE_MANAGERS, Route, everyone, only
+from tests.access.rules import ORG_LEADS, ORG_MEMBERS, SITE_MANAGERS, Route, everyone, only
 
 MANAGERS = ORG_LEADS + SITE_MANAGERS
 

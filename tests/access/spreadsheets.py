@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, only
+from tests.access.rules import Route, only
 
 MEMBERS = ["editor", "lead"]
 # The organisation's members and its site's coordinators (admins everywhere) download;

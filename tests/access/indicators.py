@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, only
+from tests.access.rules import Route, only
 
 MEMBERS = ["editor", "lead"]
 
 
 def commitment(w, *, published: bool = True, org=None, **kw):
     """A commitment of the world's organisation (or `org`), published by default. Unlike
-    tests.access_commitments.commitment, it may be called several times in one test."""
+    tests.access.commitments.commitment, it may be called several times in one test."""
     from sqlalchemy import select
 
     from charter.extensions import db

@@ -5,7 +5,7 @@ Everything here is public and read-only: every role gets the same answer.
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone
+from tests.access.rules import Route, everyone
 
 
 def _public_commitment(w):
@@ -20,7 +20,7 @@ def _published_report(w):
     from unittest.mock import patch
 
     from tests import factories as f
-    from tests.access_rules import signature_of
+    from tests.access.rules import signature_of
     from tests.test_api_data import STUB_PDF
 
     signature_of(w)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone, only, signed_in
+from tests.access.rules import Route, everyone, only, signed_in
 
 
 def _pending(w):

@@ -3,8 +3,8 @@ answering and ending, and the public list of joint commitments)."""
 
 from __future__ import annotations
 
-from tests.access_commitments import commitment
-from tests.access_rules import Route, everyone, only
+from tests.access.commitments import commitment
+from tests.access.rules import Route, everyone, only
 
 MEMBERS = ["editor", "lead"]
 

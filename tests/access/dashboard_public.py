@@ -1,9 +1,9 @@
 """Who may reach the public dashboards (blueprint `dashboards`, public views): everyone,
-signed in or not. The site's own page (sites.site) is in tests/access_sites.py."""
+signed in or not. The site's own page (sites.site) is in tests/access/sites.py."""
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone
+from tests.access.rules import Route, everyone
 
 ACCESS = {
     ("dashboards.global_view", "GET"): Route(lambda w: "/global", everyone(200)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone, only
+from tests.access.rules import Route, everyone, only
 
 MEMBERS = ["editor", "lead"]
 INSIDE = ["editor", "lead", "coordinator", "admin"]
@@ -22,7 +22,7 @@ def _fresh_cycle(w):
 def _report(w, status="draft"):
     from charter.models import ReportStatus
     from tests import factories as f
-    from tests.access_rules import signature_of
+    from tests.access.rules import signature_of
 
     signature_of(w)
     cycle = _fresh_cycle(w)

@@ -1,7 +1,7 @@
 """Who may reach which route: the table behind tests/test_access.py.
 
 Every rule in the app's url_map needs an entry, for every method it answers: here for
-the foundation's routes, and in tests/access_<feature>.py for each feature (each of those
+the foundation's routes, and in tests/access/<feature>.py for each feature (each of those
 modules defines its own ACCESS dict, merged below). A route added without an entry fails
 the suite, and so does a route whose permission check is missing.
 """
@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-from tests.access_rules import Route, everyone, only, signed_in
+from tests.access.rules import Route, everyone, only, signed_in
 
 
 def _reset_token(w):
@@ -72,8 +72,8 @@ def _merge() -> dict[tuple[str, str], Route]:
     merged = dict(CORE_ACCESS)
     folder = Path(__file__).parent
     for info in pkgutil.iter_modules([str(folder)]):
-        if info.name.startswith("access_") and info.name != "access_rules":
-            module = importlib.import_module(f"tests.{info.name}")
+        if info.name != "rules":
+            module = importlib.import_module(f"tests.access.{info.name}")
             overlap = set(module.ACCESS) & set(merged)
             assert not overlap, f"{info.name} repeats entries: {sorted(overlap)}"
             merged.update(module.ACCESS)

@@ -3,7 +3,7 @@ withdrawal (merged into tests/access.py)."""
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone, only, open_charter, signature_of
+from tests.access.rules import Route, everyone, only, open_charter, signature_of
 
 
 def _sign_url(w) -> str:

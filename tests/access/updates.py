@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.access_indicators import commitment
-from tests.access_rules import Route, only
+from tests.access.indicators import commitment
+from tests.access.rules import Route, only
 
 MEMBERS = ["editor", "lead"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import SITE_MANAGERS, Route, everyone, only, open_charter
+from tests.access.rules import SITE_MANAGERS, Route, everyone, only, open_charter
 
 
 def _two_versions(w):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, everyone, only
+from tests.access.rules import Route, everyone, only
 
 ADMIN = ["admin"]
 

@@ -1,4 +1,4 @@
-"""Building blocks for the access tables (tests/access.py and tests/access_*.py).
+"""Building blocks for the access tables (tests/access/__init__.py and the feature modules beside it).
 
 Who may reach which route: the tables behind tests/test_access.py.
 

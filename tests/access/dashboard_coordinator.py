@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.access_rules import Route, only
+from tests.access.rules import Route, only
 
 SITE_MANAGERS = ["coordinator", "admin"]
 
