@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import Field, SelectChoice, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput, NumberInput, TextInput
@@ -225,3 +226,7 @@ class DateField(ReadField):
                      "max": readers.LATEST_DATE.isoformat(), **(kwargs.pop("render_kw", None) or {})}
         super().__init__(label, validators if validators is not None else [Optional()],
                          reader=readers.read_date, render_kw=render_kw, **kwargs)
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that POST."""

@@ -118,7 +118,7 @@ def init_request_hooks(app: Flask) -> None:
 NAV_ITEMS = [
     ("sites.current_charter", _l("The charter")),
     ("organisations.signatories", _l("Signatories")),
-    ("commitments.domains", _l("Change domains")),
+    ("catalogue.domains", _l("Change domains")),
     ("commitments.partnerships", _l("Partnerships")),
     ("reports.index", _l("Reports")),
     ("dashboards.global_view", _l("PROMISE Global")),

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from charter.commitments.catalogue import SEED_INDICATORS, seed_catalogue
+from charter.catalogue.indicators import SEED_INDICATORS, seed_catalogue
 from charter.extensions import db
 from charter.models import (
     AuditEvent,

@@ -1,4 +1,4 @@
-"""The indicator catalogue: the rules in charter/commitments/catalogue.py and the seed list."""
+"""The indicator catalogue: the rules in charter/catalogue/indicators.py and the seed list."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
-from charter.commitments import catalogue
-from charter.commitments.catalogue import SEED_INDICATORS, CatalogueError, IndicatorValues
+from charter.catalogue import indicators as catalogue
+from charter.catalogue.indicators import SEED_INDICATORS, CatalogueError, IndicatorValues
 from charter.extensions import db
 from charter.models import (
     AuditEvent,

@@ -22,8 +22,8 @@ from sqlalchemy import func, insert, select
 import charter.pdf
 from charter import audit, documents
 from charter.api import bulk
+from charter.catalogue.domains import DomainValues, create_domain
 from charter.commitments import services as commitment_services
-from charter.commitments.domains import DomainValues, create_domain
 from charter.dashboards import public_routes
 from charter.extensions import db
 from charter.models import AuditEvent, CachedDocument, CharterStatus, CommitmentStatus

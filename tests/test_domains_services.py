@@ -1,4 +1,4 @@
-"""Change domains: the rules in charter/commitments/domains.py (names unique ignoring case,
+"""Change domains: the rules in charter/catalogue/domains.py (names unique ignoring case,
 slugs made once and kept, positions, retire/restore, delete refused when in use, audit)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from charter.commitments import domains
-from charter.commitments.domains import DomainError, DomainValues
+from charter.catalogue import domains
+from charter.catalogue.domains import DomainError, DomainValues
 from charter.extensions import db
 from charter.models import (
     AuditEvent,

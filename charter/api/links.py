@@ -37,7 +37,7 @@ class Links:
         return self("commitments.view", commitment_id=commitment_id)
 
     def domain(self, slug: str) -> str | None:
-        return self("commitments.domain", slug=slug)
+        return self("catalogue.domain", slug=slug)
 
     def report(self, report_id: int) -> str | None:
         return self("reports.view", report_id=report_id)

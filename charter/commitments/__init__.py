@@ -3,8 +3,6 @@ from flask import Blueprint
 bp = Blueprint("commitments", __name__)
 
 from charter.commitments import (  # noqa: E402,F401
-    catalogue_routes,
-    domain_routes,
     indicator_routes,
     partnership_routes,
     routes,

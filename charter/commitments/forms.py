@@ -8,6 +8,7 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
+from charter.forms_common import EmptyForm as EmptyForm  # the routes' buttons use it from here
 from charter.models import RAG, Ambition, Completion
 
 
@@ -51,7 +52,3 @@ class MilestoneForm(FlaskForm):
 
 class MilestoneDoneForm(FlaskForm):
     done_date = fc.DateField(_l("Done on"))
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons that POST."""

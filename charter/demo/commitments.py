@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from charter import audit
-from charter.commitments.catalogue import seed_catalogue
+from charter.catalogue.indicators import seed_catalogue
 from charter.extensions import db
 from charter.models import (
     RAG,

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, text
 
-from charter.commitments.catalogue import seed_catalogue
+from charter.catalogue.indicators import seed_catalogue
 from charter.demo import DEMO_PASSWORD, DOMAINS, SITES
 from charter.extensions import db
 from charter.models import (

@@ -23,21 +23,21 @@ def catalogue_indicator(name: str | None = None, **kw):
 
 
 ACCESS = {
-    ("commitments.catalogue", "GET"): Route(
+    ("catalogue.catalogue", "GET"): Route(
         lambda w: (catalogue_indicator(), "/indicators")[1], everyone(200)),
-    ("commitments.admin_indicators", "GET"): Route(lambda w: "/admin/indicators", only(ADMIN)),
-    ("commitments.new_indicator", "GET"): Route(lambda w: "/admin/indicators/new", only(ADMIN)),
-    ("commitments.new_indicator", "POST"): Route(
+    ("catalogue.admin_indicators", "GET"): Route(lambda w: "/admin/indicators", only(ADMIN)),
+    ("catalogue.new_indicator", "GET"): Route(lambda w: "/admin/indicators/new", only(ADMIN)),
+    ("catalogue.new_indicator", "POST"): Route(
         lambda w: "/admin/indicators/new", only(ADMIN, ok=400)),
-    ("commitments.edit_indicator_definition", "GET"): Route(
+    ("catalogue.edit_indicator_definition", "GET"): Route(
         lambda w: f"/admin/indicators/{catalogue_indicator().id}/edit", only(ADMIN)),
-    ("commitments.edit_indicator_definition", "POST"): Route(
+    ("catalogue.edit_indicator_definition", "POST"): Route(
         lambda w: f"/admin/indicators/{catalogue_indicator().id}/edit", only(ADMIN, ok=400)),
-    ("commitments.retire_catalogue_indicator", "POST"): Route(
+    ("catalogue.retire_catalogue_indicator", "POST"): Route(
         lambda w: f"/admin/indicators/{catalogue_indicator().id}/retire", only(ADMIN, ok=302)),
-    ("commitments.restore_catalogue_indicator", "POST"): Route(
+    ("catalogue.restore_catalogue_indicator", "POST"): Route(
         lambda w: f"/admin/indicators/{catalogue_indicator(is_active=False).id}/restore",
         only(ADMIN, ok=302)),
-    ("commitments.delete_catalogue_indicator", "POST"): Route(
+    ("catalogue.delete_catalogue_indicator", "POST"): Route(
         lambda w: f"/admin/indicators/{catalogue_indicator().id}/delete", only(ADMIN, ok=302)),
 }

@@ -26,20 +26,20 @@ def unused_domain(w):
 
 
 ACCESS = {
-    ("commitments.domains", "GET"): Route(lambda w: "/domains", everyone(200)),
-    ("commitments.domain", "GET"): Route(lambda w: f"/domains/{domain(w).slug}", everyone(200)),
-    ("commitments.admin_domains", "GET"): Route(lambda w: "/admin/domains", only(ADMIN)),
-    ("commitments.new_domain", "GET"): Route(lambda w: "/admin/domains/new", only(ADMIN)),
-    ("commitments.new_domain", "POST"): Route(
+    ("catalogue.domains", "GET"): Route(lambda w: "/domains", everyone(200)),
+    ("catalogue.domain", "GET"): Route(lambda w: f"/domains/{domain(w).slug}", everyone(200)),
+    ("catalogue.admin_domains", "GET"): Route(lambda w: "/admin/domains", only(ADMIN)),
+    ("catalogue.new_domain", "GET"): Route(lambda w: "/admin/domains/new", only(ADMIN)),
+    ("catalogue.new_domain", "POST"): Route(
         lambda w: "/admin/domains/new", only(ADMIN, ok=400)),
-    ("commitments.edit_domain", "GET"): Route(
+    ("catalogue.edit_domain", "GET"): Route(
         lambda w: f"/admin/domains/{domain(w).id}/edit", only(ADMIN)),
-    ("commitments.edit_domain", "POST"): Route(
+    ("catalogue.edit_domain", "POST"): Route(
         lambda w: f"/admin/domains/{domain(w).id}/edit", only(ADMIN, ok=400)),
-    ("commitments.retire_domain", "POST"): Route(
+    ("catalogue.retire_domain", "POST"): Route(
         lambda w: f"/admin/domains/{domain(w).id}/retire", only(ADMIN, ok=302)),
-    ("commitments.restore_domain", "POST"): Route(
+    ("catalogue.restore_domain", "POST"): Route(
         lambda w: f"/admin/domains/{domain(w, active=False).id}/restore", only(ADMIN, ok=302)),
-    ("commitments.delete_domain", "POST"): Route(
+    ("catalogue.delete_domain", "POST"): Route(
         lambda w: f"/admin/domains/{unused_domain(w).id}/delete", only(ADMIN, ok=302)),
 }

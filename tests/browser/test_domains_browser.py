@@ -101,7 +101,7 @@ def test_admin_adds_a_domain_and_an_indicator_then_retires_the_domain(page, comm
 
 def test_a_visitor_reads_the_domains_and_the_catalogue(page, committed):
     _data(committed)
-    from charter.commitments.catalogue import seed_catalogue
+    from charter.catalogue.indicators import seed_catalogue
 
     seed_catalogue()
     committed()

@@ -1,5 +1,5 @@
 """Change domains: the public pages (/domains, /domains/<slug>) and admins' management
-(/admin/domains…). Rules live in charter/commitments/domains.py."""
+(/admin/domains…). Rules live in charter/catalogue/domains.py."""
 
 from __future__ import annotations
 
@@ -8,19 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from charter import permissions, readers
-from charter.commitments import bp, domains
-from charter.commitments.domain_forms import DomainForm
-from charter.commitments.forms import EmptyForm
+from charter.catalogue import bp, domains
+from charter.catalogue.forms import DomainForm
 from charter.extensions import db
+from charter.forms_common import EmptyForm
 from charter.models import ChangeDomain
-from charter.rules import attach_error
+from charter.transaction import perform, submit
 
 # --- public -----------------------------------------------------------------------------
 
 
 @bp.route("/domains", endpoint="domains")
 def domains_index():
-    return render_template("commitments/domains/index.html", overview=domains.public_overview())
+    return render_template("catalogue/domains/index.html", overview=domains.public_overview())
 
 
 @bp.route("/domains/<slug>")
@@ -31,11 +31,13 @@ def domain(slug: str):
     site_slug = request.args.get("site", "").strip()[:40]
     listing = domains.domain_commitments(domain_obj, site_slug=site_slug or None, page=readers.page_arg())
     unknown_site = bool(site_slug) and listing.site is None
-    return render_template("commitments/domains/domain.html", domain=domain_obj, listing=listing,
+    return render_template("catalogue/domains/domain.html", domain=domain_obj, listing=listing,
                            unknown_site=unknown_site, site_slug=site_slug)
 
 
 # --- admins -----------------------------------------------------------------------------
+# The whole of /admin/domains answers 403 to anyone who does not manage domains, before
+# looking anything up; an unknown domain is then 404.
 
 def _require_manager() -> None:
     if not permissions.can_manage_domains(current_user):
@@ -58,12 +60,11 @@ def _values(form: DomainForm) -> domains.DomainValues:
     )
 
 
-
 @bp.route("/admin/domains")
 @login_required
 def admin_domains():
     _require_manager()
-    return render_template("commitments/domains/admin_list.html", domains=domains.all_domains(),
+    return render_template("catalogue/domains/admin_list.html", domains=domains.all_domains(),
                            usage=domains.usage_counts())
 
 
@@ -74,21 +75,13 @@ def new_domain():
     form = DomainForm()
     if request.method == "GET":
         form.position.data = domains.next_position()
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            created = domains.create_domain(current_user, _values(form))
-        except domains.DomainError as error:
-            db.session.rollback()
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("“%(name)s” is added. Its public page is /domains/%(slug)s.",
-                    name=created.name, slug=created.slug), "success")
-            return redirect(url_for("commitments.admin_domains"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("commitments/domains/form.html", form=form, domain=None,
-                           extra_errors=extra), status
+    outcome = submit(form, lambda: domains.create_domain(current_user, _values(form)))
+    if outcome:
+        flash(_("“%(name)s” is added. Its public page is /domains/%(slug)s.",
+                name=outcome.result.name, slug=outcome.result.slug), "success")
+        return redirect(url_for("catalogue.admin_domains"))
+    return render_template("catalogue/domains/form.html", form=form, domain=None,
+                           extra_errors=outcome.errors), outcome.status
 
 
 @bp.route("/admin/domains/<int:domain_id>/edit", methods=["GET", "POST"])
@@ -98,29 +91,26 @@ def edit_domain(domain_id: int):
     form = DomainForm(obj=None if request.method == "POST" else domain_obj)
     if request.method == "GET":
         form.loaded.data = domains.fingerprint(domain_obj)
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            domains.update_domain(current_user, domain_obj, _values(form), form.loaded_fingerprint)
-        except domains.EditConflict:
-            db.session.rollback()
-            current = db.session.get(ChangeDomain, domain_id)
-            if current is None:
-                abort(404)
-            form.loaded.data = domains.fingerprint(current)
-            return render_template("commitments/domains/conflict.html", form=form,
-                                   current=current), 409
-        except domains.DomainError as error:
-            db.session.rollback()
-            extra = attach_error(form, error)
-            domain_obj = db.session.get(ChangeDomain, domain_id)
-        else:
-            db.session.commit()
-            flash(_("Your changes to “%(name)s” are saved.", name=domain_obj.name), "success")
-            return redirect(url_for("commitments.admin_domains"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("commitments/domains/form.html", form=form, domain=domain_obj,
-                           extra_errors=extra), status
+    outcome = submit(form, lambda: domains.update_domain(current_user, domain_obj, _values(form),
+                                                         form.loaded_fingerprint))
+    if outcome:
+        flash(_("Your changes to “%(name)s” are saved.", name=domain_obj.name), "success")
+        return redirect(url_for("catalogue.admin_domains"))
+    if outcome.conflict:
+        return _conflict_page(form, domain_id)
+    # Loaded again: a refused save was rolled back.
+    return render_template("catalogue/domains/form.html", form=form,
+                           domain=db.session.get(ChangeDomain, domain_id),
+                           extra_errors=outcome.errors), outcome.status
+
+
+def _conflict_page(form: DomainForm, domain_id: int):
+    """Someone saved the domain since this form was loaded: show theirs beside this one."""
+    current = db.session.get(ChangeDomain, domain_id)
+    if current is None:
+        abort(404)
+    form.loaded.data = domains.fingerprint(current)
+    return render_template("catalogue/domains/conflict.html", form=form, current=current), 409
 
 
 def _domain_action(domain_id: int, action, success):
@@ -129,15 +119,9 @@ def _domain_action(domain_id: int, action, success):
     if not EmptyForm().validate_on_submit():
         abort(400)
     name = domain_obj.name
-    try:
-        action(current_user, domain_obj)
-    except domains.DomainError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-    else:
-        db.session.commit()
-        flash(success(name), "success")
-    return redirect(url_for("commitments.admin_domains"))
+    _, refused = perform(lambda: action(current_user, domain_obj))
+    flash(refused or success(name), "warning" if refused else "success")
+    return redirect(url_for("catalogue.admin_domains"))
 
 
 @bp.route("/admin/domains/<int:domain_id>/retire", methods=["POST"])

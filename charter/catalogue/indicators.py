@@ -5,7 +5,7 @@ Catalogue indicators have no organisation (organisation_id is NULL); an organisa
 own indicators are managed with its commitments and only listed here. A retired
 indicator stays on the commitments that use it but cannot be newly attached
 (`attachable_indicators`, `is_attachable`). An indicator in use cannot be deleted.
-Services flush, never commit.
+Services flush; the request commits (charter.transaction).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from charter import audit, permissions
-from charter.commitments.domains import name_key, normalise_name, public_commitments_filter
+from charter import audit, permissions, transaction
+from charter.catalogue.domains import name_key, normalise_name, public_commitments_filter
 from charter.extensions import db
 from charter.models import Commitment, CommitmentIndicator, Direction, Indicator, Organisation
 from charter.pagination import Page, paginate
@@ -36,8 +35,6 @@ OWN_PER_PAGE = 50
 
 class CatalogueError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
-
-
 
 
 @dataclass
@@ -185,14 +182,13 @@ def delete_indicator(actor, indicator: Indicator) -> None:
             status=409,
         )
     audit.record(actor, "indicator.deleted", indicator, {"name": [indicator.name, None]})
+    name = indicator.name
     db.session.delete(indicator)
-    try:
+    # Attached to a commitment a moment ago: the foreign key refuses the deletion.
+    with transaction.refusing_duplicates(lambda: CatalogueError(
+            _("“%(name)s” was attached to a commitment just now, so it cannot be deleted. "
+              "Retire it instead.", name=name), status=409)):
         db.session.flush()
-    except IntegrityError as exc:  # attached to a commitment a moment ago
-        db.session.rollback()
-        raise CatalogueError(_("“%(name)s” was attached to a commitment just now, so it cannot "
-                               "be deleted. Retire it instead.", name=indicator.name),
-                             status=409) from exc
 
 
 # --- for the indicators on commitments ---------------------------------------------------

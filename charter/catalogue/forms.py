@@ -1,5 +1,5 @@
 """Forms for change domains and the indicator catalogue (shape only: uniqueness, slugs and
-state changes live in charter/commitments/domains.py and catalogue.py)."""
+state changes live in charter/catalogue/domains.py and indicators.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A domain is global. Admins add, rename, reorder, retire and restore domains; a domain
 that any commitment uses (drafts included) cannot be deleted, only retired: it then stays
 on those commitments but cannot be chosen for new ones. Every change is audited against
-the domain. Services flush, never commit.
+the domain. Services flush; the request commits (charter.transaction).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
-from charter import audit, permissions
+from charter import audit, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     PUBLIC_ORGANISATION_STATUSES,
@@ -47,8 +46,6 @@ PER_PAGE = 50
 
 class DomainError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
-
-
 
 
 @dataclass
@@ -132,14 +129,13 @@ def _duplicate_message(existing: ChangeDomain) -> str:
 def _flush_or_duplicate(name: str, exclude_id: int | None) -> None:
     """Flush; a simultaneous save of the same name hits the unique constraint, and then
     the request's work is rolled back (nothing half saved) and the person is told."""
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
+
+    def explain() -> DomainError | None:
         existing = _same_name(name, exclude_id)
-        if existing is not None:
-            raise DomainError(_duplicate_message(existing), "name") from exc
-        raise
+        return None if existing is None else DomainError(_duplicate_message(existing), "name")
+
+    with transaction.refusing_duplicates(explain):
+        db.session.flush()
 
 
 def next_position() -> int:
@@ -220,13 +216,13 @@ def delete_domain(actor, domain: ChangeDomain) -> None:
         )
     audit.record(actor, "domain.deleted", domain,
                  {"name": [domain.name, None], "slug": [domain.slug, None]})
+    name = domain.name
     db.session.delete(domain)
-    try:
+    # A commitment was added under it a moment ago: the foreign key refuses the deletion.
+    with transaction.refusing_duplicates(lambda: DomainError(
+            _("“%(name)s” was chosen for a commitment just now, so it cannot be deleted. "
+              "Retire it instead.", name=name), status=409)):
         db.session.flush()
-    except IntegrityError as exc:  # a commitment was added under it a moment ago
-        db.session.rollback()
-        raise DomainError(_("“%(name)s” was chosen for a commitment just now, so it cannot be "
-                            "deleted. Retire it instead.", name=domain.name), status=409) from exc
 
 
 # --- reading ----------------------------------------------------------------------------
