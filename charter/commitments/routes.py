@@ -103,7 +103,7 @@ def _button(commitment: Commitment, action, success: str) -> bool:
     """Run a button's service call; flash what came of it."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    _, refused = perform(lambda: action(current_user, commitment))
+    _result, refused = perform(lambda: action(current_user, commitment))
     flash(refused or success, "warning" if refused else "success")
     return refused is None
 
@@ -151,7 +151,7 @@ def add_milestone(commitment_id: int):
     commitment = commitment_or_404(commitment_id, for_edit=True)
     form = MilestoneForm()
     if form.validate_on_submit():
-        _, refused = perform(lambda: services.add_milestone(
+        _result, refused = perform(lambda: services.add_milestone(
             current_user, commitment, form.milestone_title.data, form.due_date.data))
         if refused is None:
             flash(_("Milestone added."), "success")
