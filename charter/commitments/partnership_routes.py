@@ -182,6 +182,16 @@ def end_partnership(partnership_id: int):
 
 # --- the public list of joint commitments -------------------------------------------------
 
+def _joint_filters(form: JointCommitmentFilterForm, site: Site | None,
+                   domain: ChangeDomain | None) -> partnerships.JointFilters:
+    return partnerships.JointFilters(
+        site_id=site.id if site else None,
+        sectors=[Sector(s) for s in form.sector.data or []],
+        domain_id=domain.id if domain else None,
+        min_sectors=readers.int_or_none(form.min_sectors.data, 1, 99),
+    )
+
+
 @bp.route("/partnerships", endpoint="partnerships")
 def joint_commitments():
     sites = _all_sites()
@@ -194,12 +204,7 @@ def joint_commitments():
     if valid:
         filter_site = next((s for s in sites if s.slug == form.site.data), None)
         filter_domain = next((d for d in domains if d.slug == form.domain.data), None)
-        filters = partnerships.JointFilters(
-            site_id=filter_site.id if filter_site else None,
-            sectors=[Sector(s) for s in form.sector.data or []],
-            domain_id=filter_domain.id if filter_domain else None,
-            min_sectors=readers.int_or_none(form.min_sectors.data, 1, 99),
-        )
+        filters = _joint_filters(form, filter_site, filter_domain)
     page = partnerships.joint_commitments_page(
         filters, readers.page_arg(), JOINT_PAGE_SIZE)
     return render_template(

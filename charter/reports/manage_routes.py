@@ -103,16 +103,22 @@ def start(slug: str, cycle_id: int):
     return redirect(url_for("reports.edit", report_id=report.id))
 
 
+def _not_editable(report: ProgressReport):
+    """A report this person may not edit now: a submitted or published one is shown to read,
+    with a word why; anything else is 403."""
+    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED):
+        abort(403)
+    flash(_("This report is %(status)s and cannot be edited.",
+            status=report.status.label.lower()), "info")
+    return redirect(url_for("reports.view", report_id=report.id))
+
+
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(report_id: int):
     report = _report_for(report_id)
     if not permissions.can_edit_report(current_user, report):
-        if report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED):
-            flash(_("This report is %(status)s and cannot be edited.",
-                    status=report.status.label.lower()), "info")
-            return redirect(url_for("reports.view", report_id=report.id))
-        abort(403)
+        return _not_editable(report)
     form = ReportForm(obj=None if request.method == "POST" else report)
     if request.method == "GET":
         form.version.data = report.version
@@ -242,7 +248,6 @@ def correct(report_id: int):
     returned = _returned_correction(report) if review and waiting is None else None
     form = CorrectionForm(obj=None if request.method == "POST" else (returned or report))
     service = services.submit_correction if review else services.correct
-    # If the PDF cannot be made nothing is written, and their text is still in the form.
     outcome = submit(form, lambda: _rendering(
         lambda: service(current_user, report, _text(form), form.change_note.data)))
     if outcome and review:
@@ -343,16 +348,23 @@ def site_reporting(slug: str):
         .where(ReportingCycle.site_id == site.id,
                ReportCorrection.status == CorrectionStatus.SUBMITTED)
         .order_by(ReportCorrection.created_at)))
-    rows = []
-    if cycle is not None:
-        for org in reporting.organisations:
-            rows.append((org, reporting.status(org, cycle), reporting.reports.get((org.id, cycle.id)),
-                         reporting.not_reporting(org)))
-        order = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,
-                 "published": 5, "exempt": 6}
-        rows.sort(key=lambda r: (order[r[1].value], r[0].name_key))
     return render_template("reports/site_reporting.html", site=site, reporting=reporting,
-                           cycle=cycle, rows=rows, submitted=submitted, corrections=corrections)
+                           cycle=cycle, rows=_status_rows(reporting, cycle), submitted=submitted,
+                           corrections=corrections)
+
+
+_STATUS_ORDER = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,
+                 "published": 5, "exempt": 6}
+
+
+def _status_rows(reporting, cycle: ReportingCycle | None) -> list[tuple]:
+    """(organisation, status, report, not reporting) for the cycle, the most urgent first."""
+    if cycle is None:
+        return []
+    rows = [(org, reporting.status(org, cycle), reporting.reports.get((org.id, cycle.id)),
+             reporting.not_reporting(org)) for org in reporting.organisations]
+    rows.sort(key=lambda r: (_STATUS_ORDER[r[1].value], r[0].name_key))
+    return rows
 
 
 @bp.route("/manage/sites/<slug>/cycles", methods=["GET", "POST"])
