@@ -24,6 +24,7 @@ from charter.models import (
 )
 from charter.permissions import PermissionDenied
 from charter.readers import ReadError, read_decimal, read_quarter
+from charter.rules import EditConflict
 from tests.access.indicators import catalogue_indicator
 from tests.access.indicators import commitment as make_commitment
 
@@ -225,7 +226,7 @@ def test_a_stale_edit_of_baseline_and_target_is_a_conflict(world, c, mhs96):
     stale = ind.state_token(ci)
     ind.update_targets(world.user("lead"), c, ci.id, ind.Targets(baseline_value=Decimal(13)),
                        expected_state=stale)
-    with pytest.raises(ind.IndicatorConflict):
+    with pytest.raises(EditConflict):
         ind.update_targets(world.user("editor"), c, ci.id, ind.Targets(baseline_value=Decimal(14)),
                            expected_state=stale)
     assert ci.baseline_value == Decimal(13)

@@ -24,6 +24,7 @@ from charter import permissions
 from charter.commitments.services import CommitmentError, record
 from charter.extensions import db
 from charter.models import Commitment, CommitmentIndicator, Direction, Indicator, Measurement
+from charter.rules import EditConflict
 from charter.text import check_printable
 
 NAME_MAX = 200
@@ -87,14 +88,6 @@ class MeasurementValues:
     period_end: date | None
     value: Decimal | None
     note: str = ""
-
-
-class IndicatorConflict(Exception):  # noqa: N818 - it is a situation, not a failure
-    """The baseline or target changed after this person loaded the form."""
-
-    def __init__(self, current: CommitmentIndicator):
-        super().__init__("edit conflict")
-        self.current = current
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -257,11 +250,11 @@ def attach_indicator(actor, commitment: Commitment, *, catalogue_id: int | None,
 def update_targets(actor, commitment: Commitment, ci_id: int, targets: Targets,
                    expected_state: str | None = None) -> CommitmentIndicator:
     """Change the baseline and target. With `expected_state` (from `state_token` when the
-    form was loaded), a change someone else saved meanwhile raises IndicatorConflict."""
+    form was loaded), a change someone else saved meanwhile raises EditConflict."""
     _require(actor, commitment)
     ci = indicator_of(commitment, ci_id)
     if expected_state is not None and expected_state != state_token(ci):
-        raise IndicatorConflict(ci)
+        raise EditConflict(ci)
     _check_targets(targets, ci.indicator.unit)
     new = targets.as_dict()
     changes = {}

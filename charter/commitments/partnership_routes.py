@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from charter import permissions, readers
-from charter.commitments import bp, partnerships
+from charter.commitments import bp, partnerships, queries
 from charter.commitments.partnership_forms import (
     InvitePartnerForm,
     JointCommitmentFilterForm,
@@ -20,18 +20,16 @@ from charter.commitments.partnership_forms import (
     PartnershipActionForm,
 )
 from charter.commitments.routes import commitment_or_404
-from charter.commitments.services import CommitmentError
 from charter.extensions import db
-from charter.lookups import organisation_or_404
+from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import ChangeDomain, Commitment, Organisation, Partnership, Sector, Site
-from charter.rules import attach_error
+from charter.transaction import submit
 
 JOINT_PAGE_SIZE = 20
 
 
 def _all_sites() -> list[Site]:
     return list(db.session.scalars(select(Site).order_by(Site.name)))
-
 
 
 # --- inviting partners -------------------------------------------------------------------
@@ -78,41 +76,25 @@ def _render_partners(commitment: Commitment, form: InvitePartnerForm, extra: lis
 def partners(commitment_id: int):
     if not 0 < commitment_id <= partnerships.MAX_ID:  # PostgreSQL refuses larger integers
         abort(404)
-    commitment = commitment_or_404(commitment_id)
-    if not permissions.can_invite_partner(current_user, commitment):
-        abort(403)
+    commitment = visible_or_404(queries.load_commitment(commitment_id),
+                                permissions.can_view_commitment, permissions.can_invite_partner)
     form = InvitePartnerForm(formdata=request.form if request.method == "POST" else None)
-    extra: list[str] = []
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            organisation_id = readers.id_or_none(form.organisation.data) or 0
-            try:
-                partnership = partnerships.invite(current_user, commitment, organisation_id,
-                                                  form.role_note.data or "")
-            except CommitmentError as error:
-                db.session.rollback()
-                extra = attach_error(form, error)
-                status = error.status
-            else:
-                name = partnership.organisation.name
-                db.session.commit()
-                flash(_("%(org)s is invited. Its leads have been sent an email and can accept or "
-                        "decline on their partnerships page.", org=name), "success")
-                return redirect(url_for("commitments.partners", commitment_id=commitment_id))
-    return _render_partners(commitment, form, extra, status)
+    outcome = submit(form, lambda: partnerships.invite(
+        current_user, commitment, readers.id_or_none(form.organisation.data) or 0,
+        form.role_note.data or ""))
+    if outcome:
+        flash(_("%(org)s is invited. Its leads have been sent an email and can accept or "
+                "decline on their partnerships page.", org=outcome.result.organisation.name),
+              "success")
+        return redirect(url_for("commitments.partners", commitment_id=commitment_id))
+    return _render_partners(commitment, form, outcome.errors, outcome.status)
 
 
 # --- an organisation's partnerships --------------------------------------------------------
 
 def _inbox_organisation(slug: str) -> Organisation:
-    organisation = organisation_or_404(slug)
-    if not permissions.can_view_organisation_private(current_user, organisation):
-        if permissions.can_view_organisation(current_user, organisation):
-            abort(403)
-        abort(404)
-    return organisation
+    return visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                          permissions.can_view_organisation_private)
 
 
 def _render_inbox(organisation: Organisation, errors: list[str] | None = None, status: int = 200):
@@ -131,11 +113,9 @@ def partnership_inbox(slug: str):
     return _render_inbox(_inbox_organisation(slug))
 
 
-def _partnership_or_404(partnership_id: int) -> Partnership:
-    partnership = partnerships.load_partnership(partnership_id)
-    if partnership is None or not permissions.can_view_partnership(current_user, partnership):
-        abort(404)
-    return partnership
+def _partnership_or_404(partnership_id: int, may_act=None) -> Partnership:
+    return visible_or_404(partnerships.load_partnership(partnership_id),
+                          permissions.can_view_partnership, may_act)
 
 
 def _acts_for_partner(partnership: Partnership) -> bool:
@@ -159,23 +139,20 @@ def _back_to(partnership_id: int, for_partner: bool, organisation_slug: str, com
 
 
 def _act(partnership_id: int, allowed, action, success):
-    partnership = _partnership_or_404(partnership_id)
-    if not allowed(current_user, partnership):
-        abort(403)
-    if not PartnershipActionForm().validate_on_submit():
+    partnership = _partnership_or_404(partnership_id, allowed)
+    form = PartnershipActionForm()
+    if not form.validate_on_submit():
         abort(400)
     for_partner = _acts_for_partner(partnership)
     slug = partnership.organisation.slug
     commitment_id = partnership.commitment_id
     names = {"org": partnership.organisation.name, "lead": partnership.commitment.organisation.name,
              "title": partnership.commitment.title}
-    try:
-        action(current_user, partnership)
-    except CommitmentError as error:
-        db.session.rollback()
-        return _back_to(partnership_id, for_partner, slug, commitment_id, [error.message],
-                        error.status)
-    db.session.commit()
+    # A form of its own (not perform): the page shown again needs the refusal's status.
+    outcome = submit(form, lambda: action(current_user, partnership))
+    if not outcome:
+        return _back_to(partnership_id, for_partner, slug, commitment_id, outcome.errors,
+                        outcome.status)
     flash(success % names, "success")
     return _back_to(partnership_id, for_partner, slug, commitment_id)
 
@@ -205,6 +182,16 @@ def end_partnership(partnership_id: int):
 
 # --- the public list of joint commitments -------------------------------------------------
 
+def _joint_filters(form: JointCommitmentFilterForm, site: Site | None,
+                   domain: ChangeDomain | None) -> partnerships.JointFilters:
+    return partnerships.JointFilters(
+        site_id=site.id if site else None,
+        sectors=[Sector(s) for s in form.sector.data or []],
+        domain_id=domain.id if domain else None,
+        min_sectors=readers.int_or_none(form.min_sectors.data, 1, 99),
+    )
+
+
 @bp.route("/partnerships", endpoint="partnerships")
 def joint_commitments():
     sites = _all_sites()
@@ -217,12 +204,7 @@ def joint_commitments():
     if valid:
         filter_site = next((s for s in sites if s.slug == form.site.data), None)
         filter_domain = next((d for d in domains if d.slug == form.domain.data), None)
-        filters = partnerships.JointFilters(
-            site_id=filter_site.id if filter_site else None,
-            sectors=[Sector(s) for s in form.sector.data or []],
-            domain_id=filter_domain.id if filter_domain else None,
-            min_sectors=readers.int_or_none(form.min_sectors.data, 1, 99),
-        )
+        filters = _joint_filters(form, filter_site, filter_domain)
     page = partnerships.joint_commitments_page(
         filters, readers.page_arg(), JOINT_PAGE_SIZE)
     return render_template(

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, func, literal_column, select, union_all
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from charter import mail, permissions
+from charter import mail, permissions, transaction
 from charter.commitments.services import CommitmentError, record
 from charter.extensions import db
 from charter.models import (
@@ -317,12 +316,11 @@ def invite(actor: User, commitment: Commitment, organisation_id: int,
                                   invited_by_id=actor.id, invited_at=utcnow())
         db.session.add(partnership)
     org_name = organisation.name
-    try:
+    # the same organisation invited by someone else a moment ago
+    with transaction.refusing_duplicates(lambda: CommitmentError(
+            _("%(name)s has just been invited by someone else.", name=org_name),
+            "organisation", status=409)):
         db.session.flush()
-    except IntegrityError:  # the same organisation invited by someone else a moment ago
-        db.session.rollback()
-        raise CommitmentError(_("%(name)s has just been invited by someone else.", name=org_name),
-                              "organisation", status=409) from None
     record(actor, "commitment.partner_invited", commitment, {
         "partner": organisation.name,
         "status": [before, PartnershipStatus.INVITED],

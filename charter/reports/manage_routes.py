@@ -3,6 +3,9 @@ reporting status."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,7 +13,7 @@ from sqlalchemy import select
 
 from charter import permissions, readers
 from charter.extensions import db, limiter
-from charter.lookups import organisation_or_404, site_or_404
+from charter.lookups import organisation_or_404, site_or_404, visible_or_404
 from charter.models import (
     CorrectionStatus,
     ProgressReport,
@@ -30,20 +33,17 @@ from charter.reports.forms import (
     SettingsForm,
 )
 from charter.reports.snapshot import build_snapshot, load_report
-from charter.rules import attach_error
+from charter.rules import RuleError
+from charter.transaction import abandon, perform, submit
+
+T = TypeVar("T")
 
 
-def _version(form) -> int | None:
-    """The row version the page was shown (None when the form did not carry one)."""
-    return form.version.data
-
-
-
-def _report_for(report_id: int) -> ProgressReport:
-    report = load_report(report_id)
-    if report is None or not permissions.can_view_report(current_user, report):
-        abort(404)
-    return report
+def _report_for(report_id: int, may_act: Callable[[Any, ProgressReport], bool] | None = None
+                ) -> ProgressReport:
+    """The report if this person may see it (404 otherwise); with may_act, 403 when they
+    see it but may not do this."""
+    return visible_or_404(load_report(report_id), permissions.can_view_report, may_act)
 
 
 def _text(form) -> services.ReportText:
@@ -51,16 +51,36 @@ def _text(form) -> services.ReportText:
                                form.co_produced_by.data or "")
 
 
+def _rendering(action: Callable[[], T]) -> T:
+    """Run a service call that may render a PDF. The services render before they write, so a
+    PDF that could not be made has written nothing: it refuses the request like a rule, with
+    its message and status 503."""
+    try:
+        return action()
+    except PdfRenderError as error:
+        raise RuleError(str(error.message), status=503) from error
+
+
+def _button(action: Callable[[int | None], Any]) -> str | None:
+    """Run the service call behind a DecisionForm button, given the row version the page was
+    shown: None when it was done; the message (flashed) when a rule refused it or its PDF
+    could not be made, with nothing of the request kept."""
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _result, refused = perform(lambda: _rendering(lambda: action(form.version.data)))
+    if refused:
+        flash(refused, "warning")
+    return refused
+
+
 # --- an organisation's reports ------------------------------------------------------------------
 
 @bp.route("/organisations/<slug>/reports")
 @login_required
 def organisation_reports(slug: str):
-    org = organisation_or_404(slug)
-    if not permissions.can_view_organisation_private(current_user, org):
-        if permissions.can_view_organisation(current_user, org):
-            abort(403)
-        abort(404)
+    org = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                         permissions.can_view_organisation_private)
     reporting = status.site_reporting(org.site, [org])
     reports = {r.cycle_id: r for r in db.session.scalars(
         select(ProgressReport).where(ProgressReport.organisation_id == org.id))}
@@ -72,17 +92,25 @@ def organisation_reports(slug: str):
 @bp.route("/organisations/<slug>/reports/<int:cycle_id>/start", methods=["POST"])
 @login_required
 def start(slug: str, cycle_id: int):
-    org = organisation_or_404(slug)
-    if not permissions.can_start_report(current_user, org):
-        abort(403 if permissions.can_view_organisation(current_user, org) else 404)
+    org = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                         permissions.can_start_report)
     cycle = db.session.get(ReportingCycle, cycle_id)
     if cycle is None or cycle.site_id != org.site_id:
         abort(404)
     if not DecisionForm().validate_on_submit():
         abort(400)
     report = services.start_report(current_user, org, cycle)
-    db.session.commit()
     return redirect(url_for("reports.edit", report_id=report.id))
+
+
+def _not_editable(report: ProgressReport):
+    """A report this person may not edit now: a submitted or published one is shown to read,
+    with a word why; anything else is 403."""
+    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED):
+        abort(403)
+    flash(_("This report is %(status)s and cannot be edited.",
+            status=report.status.label.lower()), "info")
+    return redirect(url_for("reports.view", report_id=report.id))
 
 
 @bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
@@ -90,79 +118,55 @@ def start(slug: str, cycle_id: int):
 def edit(report_id: int):
     report = _report_for(report_id)
     if not permissions.can_edit_report(current_user, report):
-        if report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED):
-            flash(_("This report is %(status)s and cannot be edited.",
-                    status=report.status.label.lower()), "info")
-            return redirect(url_for("reports.view", report_id=report.id))
-        abort(403)
+        return _not_editable(report)
     form = ReportForm(obj=None if request.method == "POST" else report)
     if request.method == "GET":
         form.version.data = report.version
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.save_report(current_user, report, _text(form), _version(form))
-        except services.ReportConflict:
-            db.session.rollback()
-            current = load_report(report_id)
-            form.version.data = current.version
-            return render_template("reports/conflict.html", form=form, current=current), 409
-        except services.ReportError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your report is saved."), "success")
-            if request.form.get("then") == "submit":
-                return redirect(url_for("reports.view", report_id=report.id) + "#submit")
-            return redirect(url_for("reports.edit", report_id=report.id))
-    snapshot = build_snapshot(report)
-    status_code = 400 if request.method == "POST" else 200
-    return render_template("reports/edit.html", form=form, report=report, snap=snapshot,
-                           extra_errors=extra), status_code
+    outcome = submit(form, lambda: services.save_report(current_user, report, _text(form),
+                                                        form.version.data))
+    if outcome:
+        flash(_("Your report is saved."), "success")
+        if request.form.get("then") == "submit":
+            return redirect(url_for("reports.view", report_id=report.id) + "#submit")
+        return redirect(url_for("reports.edit", report_id=report.id))
+    if outcome.conflict:
+        current = load_report(report_id)
+        form.version.data = current.version
+        return render_template("reports/conflict.html", form=form, current=current), 409
+    return render_template("reports/edit.html", form=form, report=report, snap=build_snapshot(report),
+                           extra_errors=outcome.errors), outcome.status
 
 
-def _transition(report_id: int, action, success: str, form_cls=DecisionForm):
-    report = _report_for(report_id)
-    form = form_cls()
-    if not form.validate_on_submit():
-        return report, form, None
+def _submittable(user, report: ProgressReport) -> bool:
+    """A lead submits; a report already submitted or published is answered with its status."""
+    return (permissions.can_submit_report(user, report)
+            or report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED))
+
+
+def _attempt(action: Callable[[], Any]) -> RuleError | None:
+    """Like transaction.perform, but give back the whole RuleError that refused the call (its
+    field says where to send the person), with nothing of the request kept."""
     try:
-        action(report, form)
-    except services.ReportError as error:
-        db.session.rollback()
-        return report, form, error
-    db.session.commit()
-    flash(success, "success")
-    return report, form, True
+        _rendering(action)
+    except RuleError as error:
+        abandon()
+        return error
+    return None
 
 
-@bp.route("/reports/<int:report_id>/submit", methods=["POST"])
+@bp.route("/reports/<int:report_id>/submit", methods=["POST"], endpoint="submit")
 @login_required
-def submit(report_id: int):
-    report = _report_for(report_id)
-    if not (permissions.can_submit_report(current_user, report)
-            or report.status in (ReportStatus.SUBMITTED, ReportStatus.PUBLISHED)):
-        abort(403)
+def submit_report(report_id: int):
+    report = _report_for(report_id, _submittable)
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.submit(current_user, report, _version(form))
-    except services.ReportConflict:
-        db.session.rollback()
-        flash(_("The report changed since you opened it. Check it and submit again."), "warning")
-        return redirect(url_for("reports.view", report_id=report_id)), 303
-    except services.ReportError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-        if error.field in ReportForm.TEXT_FIELDS:
-            return redirect(url_for("reports.edit", report_id=report_id)), 303
-        return redirect(url_for("reports.view", report_id=report_id)), 303
-    except PdfRenderError as error:  # nothing was written: the report stays as it was
-        db.session.rollback()
-        flash(str(error.message), "warning")
-        return redirect(url_for("reports.view", report_id=report_id)), 303
-    db.session.commit()
+    refused = _attempt(lambda: services.submit(current_user, report, form.version.data))
+    if refused is not None:  # nothing was written: the report stays as it was
+        flash(refused.message, "warning")
+        to_text = refused.field in ReportForm.TEXT_FIELDS
+        return redirect(url_for("reports.edit" if to_text else "reports.view",
+                                report_id=report_id)), 303
     if report.status == ReportStatus.PUBLISHED:
         flash(_("Your report is published."), "success")
     else:
@@ -173,24 +177,16 @@ def submit(report_id: int):
 @bp.route("/reports/<int:report_id>/return", methods=["POST"])
 @login_required
 def return_report(report_id: int):
-    report = _report_for(report_id)
-    if not permissions.can_review_report(current_user, report):
-        abort(403)
+    report = _report_for(report_id, permissions.can_review_report)
     form = ReturnForm()
-    if form.validate_on_submit():
-        try:
-            services.return_report(current_user, report, form.comment.data)
-        except services.ReportError as error:
-            db.session.rollback()
-            if not error.field:
-                flash(error.message, "warning")
-                return redirect(url_for("reports.view", report_id=report_id)), 303
-            form.comment.errors = [*form.comment.errors, error.message]
-        else:
-            db.session.commit()
-            flash(_("The report is returned to %(org)s with your comments.",
-                    org=report.organisation.name), "success")
-            return redirect(url_for("reports.site_reporting", slug=report.organisation.site.slug))
+    outcome = submit(form, lambda: services.return_report(current_user, report, form.comment.data))
+    if outcome:
+        flash(_("The report is returned to %(org)s with your comments.",
+                org=report.organisation.name), "success")
+        return redirect(url_for("reports.site_reporting", slug=report.organisation.site.slug))
+    if outcome.errors:  # refused as a whole, not for its comments
+        flash(outcome.errors[0], "warning")
+        return redirect(url_for("reports.view", report_id=report_id)), 303
     snapshot = build_snapshot(report)
     snapshot["revision"] = None
     return render_template("reports/view.html", report=report, snap=snapshot, revision=None,
@@ -201,19 +197,10 @@ def return_report(report_id: int):
 @bp.route("/reports/<int:report_id>/publish", methods=["POST"])
 @login_required
 def publish(report_id: int):
-    report = _report_for(report_id)
-    if not permissions.can_review_report(current_user, report):
-        abort(403)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.publish(current_user, report, _version(form))
-    except (services.ReportError, PdfRenderError) as error:  # nothing was written
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    report = _report_for(report_id, permissions.can_review_report)
+    refused = _button(lambda version: services.publish(current_user, report, version))
+    if refused:
         return redirect(url_for("reports.view", report_id=report_id)), 303
-    db.session.commit()
     flash(_("The report is published. Its PDF is stored and will not change."), "success")
     return redirect(url_for("reports.view", report_id=report.id))
 
@@ -241,6 +228,13 @@ def _published(response) -> bool:
     return response.status_code in (302, 303)
 
 
+def _returned_correction(report: ProgressReport) -> ReportCorrection | None:
+    """The organisation's last correction, if a coordinator returned it: its text comes back
+    into the form, with the comments beside it."""
+    last = services.last_correction_by_organisation(report)
+    return last if last is not None and last.status == CorrectionStatus.RETURNED else None
+
+
 @bp.route("/reports/<int:report_id>/correct", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_correction_limit, methods=["POST"], key_func=_correction_limit_key,
@@ -248,56 +242,35 @@ def _published(response) -> bool:
 def correct(report_id: int):
     """A correction: published at once by coordinators (and by leads when the cycle does not
     review reports), submitted for review by leads when it does."""
-    report = _report_for(report_id)
-    if not permissions.can_correct_report(current_user, report):
-        abort(403)
+    report = _report_for(report_id, permissions.can_correct_report)
     review = permissions.correction_needs_review(current_user, report)
     waiting = services.pending_correction(report)
-    returned = None
-    if review and waiting is None:
-        last = services.last_correction_by_organisation(report)
-        if last is not None and last.status == CorrectionStatus.RETURNED:
-            returned = last  # its text comes back into the form, with the comments beside it
+    returned = _returned_correction(report) if review and waiting is None else None
     form = CorrectionForm(obj=None if request.method == "POST" else (returned or report))
-    extra: list[str] = []
-    status_code = 400 if request.method == "POST" else 200
-    if form.validate_on_submit():
-        try:
-            if review:
-                correction = services.submit_correction(current_user, report, _text(form),
-                                                        form.change_note.data)
-            else:
-                revision = services.correct(current_user, report, _text(form),
-                                            form.change_note.data)
-        except services.ReportError as error:
-            db.session.rollback()
-            extra = attach_error(form, error)
-            status_code = error.status
-        except PdfRenderError as error:  # nothing was written; their text is still here
-            db.session.rollback()
-            extra = [str(error.message)]
-            status_code = 503
-        else:
-            db.session.commit()
-            if review:
-                flash(_("Your correction is submitted. The site's coordinators will review it; "
-                        "readers see the current revision until it is published."), "success")
-                return redirect(url_for("reports.correction", report_id=report.id,
-                                        correction_id=correction.id))
-            flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
-                    n=revision.number), "success")
-            return redirect(url_for("reports.view", report_id=report.id))
+    service = services.submit_correction if review else services.correct
+    outcome = submit(form, lambda: _rendering(
+        lambda: service(current_user, report, _text(form), form.change_note.data)))
+    if outcome and review:
+        flash(_("Your correction is submitted. The site's coordinators will review it; "
+                "readers see the current revision until it is published."), "success")
+        return redirect(url_for("reports.correction", report_id=report.id,
+                                correction_id=outcome.result.id))
+    if outcome:
+        flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
+                n=outcome.result.number), "success")
+        return redirect(url_for("reports.view", report_id=report.id))
     return render_template("reports/correct.html", form=form, report=report, review=review,
                            waiting=waiting, returned=returned,
-                           extra_errors=extra), status_code
+                           extra_errors=outcome.errors), outcome.status
 
 
-def _correction_for(report_id: int, correction_id: int) -> ReportCorrection:
+def _correction_for(report_id: int, correction_id: int,
+                    may_act: Callable[[Any, ReportCorrection], bool] | None = None
+                    ) -> ReportCorrection:
     correction = db.session.get(ReportCorrection, correction_id)
-    if (correction is None or correction.report_id != report_id
-            or not permissions.can_view_correction(current_user, correction)):
-        abort(404)
-    return correction
+    if correction is not None and correction.report_id != report_id:
+        correction = None
+    return visible_or_404(correction, permissions.can_view_correction, may_act)
 
 
 def _show_correction(correction: ReportCorrection, return_form=None, status_code: int = 200):
@@ -318,49 +291,33 @@ def correction(report_id: int, correction_id: int):
 @bp.route("/reports/<int:report_id>/corrections/<int:correction_id>/publish", methods=["POST"])
 @login_required
 def publish_correction(report_id: int, correction_id: int):
-    correction = _correction_for(report_id, correction_id)
-    if not permissions.can_review_correction(current_user, correction):
-        abort(403)
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        revision = services.publish_correction(current_user, correction, _version(form))
-    except (services.ReportError, PdfRenderError) as error:  # nothing was written
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    correction = _correction_for(report_id, correction_id, permissions.can_review_correction)
+    refused = _button(
+        lambda version: services.publish_correction(current_user, correction, version))
+    if refused:
         return redirect(url_for("reports.correction", report_id=report_id,
                                 correction_id=correction_id)), 303
-    db.session.commit()
     flash(_("The correction is published as revision %(n)d; the earlier revisions stay "
-            "readable.", n=revision.number), "success")
+            "readable.", n=correction.revision_number), "success")
     return redirect(url_for("reports.view", report_id=report_id))
 
 
 @bp.route("/reports/<int:report_id>/corrections/<int:correction_id>/return", methods=["POST"])
 @login_required
 def return_correction(report_id: int, correction_id: int):
-    correction = _correction_for(report_id, correction_id)
-    if not permissions.can_review_correction(current_user, correction):
-        abort(403)
+    correction = _correction_for(report_id, correction_id, permissions.can_review_correction)
     form = CorrectionReturnForm()
-    if form.validate_on_submit():
-        try:
-            services.return_correction(current_user, correction, form.comment.data,
-                                       _version(form))
-        except services.ReportError as error:
-            db.session.rollback()
-            if not error.field:
-                flash(error.message, "warning")
-                return redirect(url_for("reports.correction", report_id=report_id,
-                                        correction_id=correction_id)), 303
-            form.comment.errors = [*form.comment.errors, error.message]
-        else:
-            db.session.commit()
-            flash(_("The correction is returned to %(org)s with your comments.",
-                    org=correction.report.organisation.name), "success")
-            return redirect(url_for("reports.site_reporting",
-                                    slug=correction.report.organisation.site.slug))
+    outcome = submit(form, lambda: services.return_correction(
+        current_user, correction, form.comment.data, form.version.data))
+    if outcome:
+        flash(_("The correction is returned to %(org)s with your comments.",
+                org=correction.report.organisation.name), "success")
+        return redirect(url_for("reports.site_reporting",
+                                slug=correction.report.organisation.site.slug))
+    if outcome.errors:  # refused as a whole, not for its comments
+        flash(outcome.errors[0], "warning")
+        return redirect(url_for("reports.correction", report_id=report_id,
+                                correction_id=correction_id)), 303
     return _show_correction(correction, return_form=form, status_code=400)
 
 
@@ -391,16 +348,23 @@ def site_reporting(slug: str):
         .where(ReportingCycle.site_id == site.id,
                ReportCorrection.status == CorrectionStatus.SUBMITTED)
         .order_by(ReportCorrection.created_at)))
-    rows = []
-    if cycle is not None:
-        for org in reporting.organisations:
-            rows.append((org, reporting.status(org, cycle), reporting.reports.get((org.id, cycle.id)),
-                         reporting.not_reporting(org)))
-        order = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,
-                 "published": 5, "exempt": 6}
-        rows.sort(key=lambda r: (order[r[1].value], r[0].name_key))
     return render_template("reports/site_reporting.html", site=site, reporting=reporting,
-                           cycle=cycle, rows=rows, submitted=submitted, corrections=corrections)
+                           cycle=cycle, rows=_status_rows(reporting, cycle), submitted=submitted,
+                           corrections=corrections)
+
+
+_STATUS_ORDER = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,
+                 "published": 5, "exempt": 6}
+
+
+def _status_rows(reporting, cycle: ReportingCycle | None) -> list[tuple]:
+    """(organisation, status, report, not reporting) for the cycle, the most urgent first."""
+    if cycle is None:
+        return []
+    rows = [(org, reporting.status(org, cycle), reporting.reports.get((org.id, cycle.id)),
+             reporting.not_reporting(org)) for org in reporting.organisations]
+    rows.sort(key=lambda r: (_STATUS_ORDER[r[1].value], r[0].name_key))
+    return rows
 
 
 @bp.route("/manage/sites/<slug>/cycles", methods=["GET", "POST"])
@@ -408,21 +372,15 @@ def site_reporting(slug: str):
 def cycles(slug: str):
     site = _managed_site(slug)
     form = CycleForm()
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            cycle = services.create_cycle(current_user, site, _cycle_values(form))
-        except services.ReportError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Cycle %(name)s is created.", name=cycle.name), "success")
-            return redirect(url_for("reports.cycles", slug=site.slug))
+    outcome = submit(form, lambda: services.create_cycle(current_user, site, _cycle_values(form)))
+    if outcome:
+        flash(_("Cycle %(name)s is created.", name=outcome.result.name), "success")
+        return redirect(url_for("reports.cycles", slug=site.slug))
     existing = list(db.session.scalars(select(ReportingCycle).where(
         ReportingCycle.site_id == site.id).order_by(ReportingCycle.period_start.desc())))
-    status_code = 400 if request.method == "POST" else 200
     return render_template("reports/cycles.html", site=site, cycles=existing, form=form,
-                           extra_errors=extra, delete_form=DecisionForm(formdata=None)), status_code
+                           extra_errors=outcome.errors,
+                           delete_form=DecisionForm(formdata=None)), outcome.status
 
 
 def _cycle_values(form) -> services.CycleValues:
@@ -448,19 +406,12 @@ def _cycle_or_404(cycle_id: int) -> ReportingCycle:
 def edit_cycle(cycle_id: int):
     cycle = _cycle_or_404(cycle_id)
     form = CycleForm(obj=None if request.method == "POST" else cycle)
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.update_cycle(current_user, cycle, _cycle_values(form))
-        except services.ReportError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Cycle %(name)s is saved.", name=cycle.name), "success")
-            return redirect(url_for("reports.cycles", slug=cycle.site.slug))
-    status_code = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: services.update_cycle(current_user, cycle, _cycle_values(form)))
+    if outcome:
+        flash(_("Cycle %(name)s is saved.", name=cycle.name), "success")
+        return redirect(url_for("reports.cycles", slug=cycle.site.slug))
     return render_template("reports/cycle_edit.html", cycle=cycle, form=form,
-                           extra_errors=extra), status_code
+                           extra_errors=outcome.errors), outcome.status
 
 
 @bp.route("/manage/cycles/<int:cycle_id>/delete", methods=["POST"])
@@ -468,15 +419,9 @@ def edit_cycle(cycle_id: int):
 def delete_cycle(cycle_id: int):
     cycle = _cycle_or_404(cycle_id)
     slug = cycle.site.slug
-    if not DecisionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.delete_cycle(current_user, cycle)
-    except services.ReportError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
+    refused = _button(lambda _version: services.delete_cycle(current_user, cycle))
+    if refused:
         return redirect(url_for("reports.cycles", slug=slug)), 303
-    db.session.commit()
     flash(_("The cycle is deleted."), "success")
     return redirect(url_for("reports.cycles", slug=slug))
 
@@ -486,17 +431,10 @@ def delete_cycle(cycle_id: int):
 def settings(slug: str):
     site = _managed_site(slug)
     form = SettingsForm(obj=None if request.method == "POST" else site)
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            services.update_site_settings(current_user, site, bool(form.supporters_exempt.data),
-                                          form.missed_cycles_threshold.data)
-        except services.ReportError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Reporting settings saved."), "success")
-            return redirect(url_for("reports.site_reporting", slug=site.slug))
-    status_code = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: services.update_site_settings(
+        current_user, site, bool(form.supporters_exempt.data), form.missed_cycles_threshold.data))
+    if outcome:
+        flash(_("Reporting settings saved."), "success")
+        return redirect(url_for("reports.site_reporting", slug=site.slug))
     return render_template("reports/settings.html", site=site, form=form,
-                           extra_errors=extra), status_code
+                           extra_errors=outcome.errors), outcome.status

@@ -62,7 +62,3 @@ def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
     transaction is open (charter.pdf refuses), and stopped at PDF_RENDER_TIMEOUT."""
     return render_pdf("report.html", snap=snapshot, charts=indicator_charts(snapshot), pdf=True,
                       break_long_words=True)
-
-
-def commitment_count(snapshot: dict[str, Any]) -> int:
-    return sum(len(g["commitments"]) for g in snapshot.get("domains", []))

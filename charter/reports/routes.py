@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from charter import forms_common as fc
 from charter import permissions, readers
 from charter.extensions import db
-from charter.lookups import site_or_404
+from charter.lookups import site_or_404, visible_or_404
 from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
 from charter.pagination import paginate
 from charter.reports import bp, queries
@@ -61,10 +60,7 @@ def index():
 
 
 def _visible_report(report_id: int):
-    report = load_report(report_id)
-    if report is None or not permissions.can_view_report(current_user, report):
-        abort(404)
-    return report
+    return visible_or_404(load_report(report_id), permissions.can_view_report)
 
 
 def _render_published(report, number: int | None):

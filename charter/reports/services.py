@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from charter import audit, mail, permissions
+from charter import audit, mail, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     CorrectionStatus,
@@ -34,7 +34,7 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.organisations.services import organisation_leads, site_coordinators
 from charter.reports.snapshot import build_snapshot, canonical_json, sha256_of
-from charter.rules import RuleError
+from charter.rules import EditConflict, RuleError
 from charter.text import check_printable, too_much_formatting
 from charter.urls import external_url
 
@@ -43,12 +43,6 @@ TEXT_LIMIT = 100_000  # characters per narrative field: a 40-page report fits
 
 class ReportError(RuleError):
     """A rule of this feature refused the request."""
-
-
-class ReportConflict(Exception):  # noqa: N818
-    def __init__(self, current: ProgressReport):
-        super().__init__("report changed")
-        self.current = current
 
 
 # --- cycles ---------------------------------------------------------------------------------
@@ -174,7 +168,7 @@ def start_report(actor, organisation: Organisation, cycle: ReportingCycle) -> Pr
     try:
         db.session.flush()
     except IntegrityError:  # someone started it at the same moment: use theirs
-        db.session.rollback()
+        transaction.undo()
         return db.session.scalar(select(ProgressReport).where(
             ProgressReport.organisation_id == organisation.id,
             ProgressReport.cycle_id == cycle.id))
@@ -215,7 +209,7 @@ def save_report(actor, report: ProgressReport, text: ReportText,
     permissions.require(permissions.can_edit_report(actor, report),
                         _("This report cannot be edited now."))
     if expected_version is not None and expected_version != report.version:
-        raise ReportConflict(report)
+        raise EditConflict(report)
     _check_text(text)
     changes = audit.apply_changes(report, text.as_dict())
     if changes:
@@ -345,7 +339,7 @@ def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, 
     try:
         db.session.flush()
     except (IntegrityError, StaleDataError) as exc:  # another publisher won the race
-        db.session.rollback()
+        transaction.undo()
         raise ReportError(_("This report has just been published by someone else."),
                           status=409) from exc
     if submitted:
@@ -384,7 +378,8 @@ def submit(actor, report: ProgressReport, expected_version: int | None = None) -
     permissions.require(permissions.can_submit_report(actor, report),
                         _("Only a lead of the organisation can submit its report."))
     if expected_version is not None and expected_version != report.version:
-        raise ReportConflict(report)
+        raise EditConflict(report, _("The report changed since you opened it. Check it and "
+                                     "submit again."))
     if not report.summary.strip():
         raise ReportError(_("Write a summary before submitting: an empty report cannot be "
                             "submitted."), "summary")
