@@ -16,6 +16,7 @@ from charter.models import (
     Commitment,
     CommitmentStatus,
     Completion,
+    Milestone,
     Partnership,
     PartnershipStatus,
 )
@@ -259,3 +260,30 @@ def test_profile_query_count_does_not_grow_with_commitments(client, world, domai
         response = client.get(f"/organisations/{world.org.slug}")
     assert "C29" in text_of(response)
     assert small.count == large.count, large
+
+
+def test_milestone_pages_add_mark_done_and_remove(client, world, domain):
+    c = services.create(world.user("editor"), world.org, _values(domain))
+    other = services.create(world.user("other_lead"), world.other_org, _values(domain))
+    foreign = services.add_milestone(world.user("other_lead"), other, "Theirs", None)
+    client.login(world.user("editor"))
+    added = client.post(f"/commitments/{c.id}/milestones", follow_redirects=True,
+                        data={"milestone_title": "Train every ward team",
+                              "due_date": "2026-09-01"})
+    assert "Milestone added." in text_of(added)
+    milestone = db.session.scalar(select(Milestone).where(Milestone.commitment_id == c.id))
+    assert (milestone.title, milestone.due_date) == ("Train every ward team", date(2026, 9, 1))
+    done = client.post(f"/commitments/{c.id}/milestones/{milestone.id}/done",
+                       data={"done_date": "2026-08-20"})
+    assert done.status_code == 302
+    db.session.refresh(milestone)
+    assert milestone.done_date == date(2026, 8, 20)
+    # Another commitment's milestone is not found through this one, and stays as it was.
+    assert client.post(f"/commitments/{c.id}/milestones/{foreign.id}/done",
+                       data={"done_date": "2026-08-20"}).status_code == 404
+    assert client.post(f"/commitments/{c.id}/milestones/{foreign.id}/delete").status_code == 404
+    assert db.session.get(Milestone, foreign.id).done_date is None
+    removed = client.post(f"/commitments/{c.id}/milestones/{milestone.id}/delete",
+                          follow_redirects=True)
+    assert "Milestone removed." in text_of(removed)
+    assert db.session.scalar(select(Milestone).where(Milestone.commitment_id == c.id)) is None
