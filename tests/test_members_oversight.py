@@ -68,7 +68,7 @@ def test_sending_a_member_invitation_to_ones_own_address_is_refused(world, role)
 @pytest.mark.parametrize("role", OVERSEERS)
 def test_sending_an_organisation_invitation_to_ones_own_address_is_refused(world, role):
     user = world.user(role)
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.OrganisationError) as exc:
         services.invite_organisation(user, world.site, f" {user.email} ", "My Own Trust", "")
     assert exc.value.field == "email"
     assert "You cannot invite your own address" in exc.value.message
@@ -127,7 +127,7 @@ def test_the_member_invitation_page_refuses_a_self_invitation(client, world, rol
 def test_an_organisation_invitation_one_sent_oneself_is_refused(client, world, role):
     invitation = _self_invitation(world, role, kind=InvitationKind.ORGANISATION)
     token = invitations.token_for(invitation)
-    with pytest.raises(services.ServiceError, match="You sent this invitation yourself") as exc:
+    with pytest.raises(services.OrganisationError, match="You sent this invitation yourself") as exc:
         services.accept_organisation_invitation(
             world.user(role), token,
             services.OrganisationDetails(name="Coordinator's Own Trust", sector="statutory",

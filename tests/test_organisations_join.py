@@ -99,7 +99,7 @@ def test_application_starts_pending_with_the_applicant_as_lead(world):
     "Fenland Trust", "FENLAND TRUST", "fenland   trust", "Fenland-Trust", "Fénland Trust"])
 def test_duplicate_names_on_the_same_site_are_refused(world, variant):
     # Fenland Trust takes part in the charter: the public may know the name is taken.
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.OrganisationError) as exc:
         joining.request_to_join(world.site, _details(variant), _account())
     assert exc.value.field == "organisation_name"
     assert "already part of the charter" in exc.value.message
@@ -152,7 +152,7 @@ def test_coordinator_approves_and_the_lead_is_told(world):
 
 def test_decline_needs_a_reason_that_the_applicant_sees(world):
     org, lead = _apply(world.site)
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(services.OrganisationError):
         services.decline(world.user("coordinator"), org, "   ")
     services.decline(world.user("coordinator"), org, "Not in the Cambridge area.")
     db.session.commit()
@@ -176,10 +176,10 @@ def test_a_decision_is_made_once(world):
     version = org.version
     services.approve(world.user("coordinator"), org, version)
     db.session.commit()
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.OrganisationError) as exc:
         services.decline(world.user("admin"), org, "Changed my mind", version)
     assert exc.value.status == 409
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(services.OrganisationError):
         services.approve(world.user("admin"), org)
     assert org.status == OrganisationStatus.ACTIVE
 
@@ -199,7 +199,7 @@ def test_coordinator_invitation_creates_an_approved_organisation(world):
     assert org.status == OrganisationStatus.ACTIVE
     assert lead.email == "newcomer@example.org"  # the invitation's address, not the typed one
     assert db.session.get(Invitation, invitation.id).used_at is not None
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.OrganisationError) as exc:
         services.accept_organisation_invitation(None, token, _details("Another"), _account("x@example.org"))
     assert "already been used" in exc.value.message
 

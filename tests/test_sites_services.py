@@ -61,7 +61,7 @@ def test_a_new_draft_is_numbered_after_every_version_of_its_site(world):
 
 def test_change_summary_is_required_once_a_version_exists(world):
     f.charter_version(world.site, 1, CharterStatus.OPEN)
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.CharterVersionError) as exc:
         services.create_draft(world.user("coordinator"), world.site, "T", "Body", "  ")
     assert exc.value.field == "change_summary"
     assert len(_versions(world.site)) == 1
@@ -90,7 +90,7 @@ def test_a_number_taken_by_a_concurrent_draft_gives_a_clear_message(world, monke
     monkeypatch.setattr(services, "current_draft", lambda site: None)
     f.charter_version(world.site, 2, CharterStatus.DRAFT)
     monkeypatch.setattr(services, "next_number", lambda site: 2)
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.CharterVersionError) as exc:
         services.create_draft(world.user("coordinator"), world.site, "T", "Body", "Summary")
     assert exc.value.status == 409
     assert "at the same moment" in exc.value.message
@@ -116,11 +116,11 @@ def test_line_endings_are_normalised_so_the_hash_can_be_checked(world):
 
 
 def test_overlong_text_is_refused_by_the_service_too(world):
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.CharterVersionError) as exc:
         services.create_draft(world.user("coordinator"), world.site, "T",
                               "x" * (services.BODY_MAX + 1))
     assert exc.value.field == "body"
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.CharterVersionError) as exc:
         services.create_draft(world.user("coordinator"), world.site, "x" * 201, "Body")
     assert exc.value.field == "title"
 
@@ -260,7 +260,7 @@ def test_a_race_to_open_gives_a_clear_message(world, monkeypatch):
     db.session.commit()
     # As if another coordinator's request opened version 1 after we looked.
     monkeypatch.setattr(services.queries, "open_version", lambda site_id: None)
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(services.CharterVersionError) as exc:
         services.open_for_signature(world.user("coordinator"), draft)
     assert exc.value.status == 409
     assert "opened at the same moment" in exc.value.message

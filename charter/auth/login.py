@@ -1,5 +1,6 @@
 """Request glue for server-side sessions (charter.auth.sessions): signing a browser in
-and out through Flask-Login. Routes call `sign_in(user)` / `sign_out()` and then commit.
+and out through Flask-Login. Routes call `sign_in(user)` / `sign_out()`; the request layer
+commits with a success or redirect answer (charter.transaction).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def current_session() -> UserSession | None:
 
 def sign_in(user: User, *, remember: bool = False) -> UserSession:
     """Start a server-side session for `user` and sign this browser in with it (ending
-    the session it was signed in with before, if any). The caller commits."""
+    the session it was signed in with before, if any). Saved when the request commits."""
     if current_session() is not None:
         sign_out()
     row, token = sessions.start_session(
@@ -53,7 +54,8 @@ def sign_in(user: User, *, remember: bool = False) -> UserSession:
 
 
 def sign_out() -> None:
-    """End this browser's session server-side and clear its cookies. The caller commits."""
+    """End this browser's session server-side and clear its cookies. Saved when the
+    request commits."""
     row = current_session()
     if row is not None:
         sessions.sign_out(current_user, row)

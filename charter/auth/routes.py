@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from charter.auth import bp, services, sessions
 from charter.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from charter.auth.login import current_session, sign_in, sign_out
-from charter.extensions import db, limiter
+from charter.extensions import limiter
 from charter.views_support import is_safe_next
 
 
@@ -33,8 +33,7 @@ def login():
         if user is None:
             error = _("The email address or password is not right. Check them and try again.")
         else:
-            sign_in(user, remember=form.remember.data)
-            db.session.commit()
+            sign_in(user, remember=form.remember.data)  # saved with the redirect's commit
             flash(_("You are signed in."), "success")
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
@@ -45,7 +44,6 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     sign_out()
-    db.session.commit()
     flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
 
@@ -56,7 +54,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template("auth/forgot_sent.html", email=form.email.data)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/forgot.html", form=form), status
@@ -72,7 +69,6 @@ def reset_password(token: str):
     if form.validate_on_submit():
         services.reset_password(token, form.password.data)  # ends every session of the user
         sign_out()  # and this browser's, whoever it was signed in as
-        db.session.commit()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
@@ -86,7 +82,7 @@ def change_password():
     if form.validate_on_submit():
         if services.change_password(current_user, form.current_password.data, form.password.data,
                                     keep=current_session()):
-            db.session.commit()  # this session goes on; every other one has ended
+            # This session goes on; every other one has ended.
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.account"))
         form.current_password.errors = [*form.current_password.errors,
@@ -117,10 +113,8 @@ def end_session(session_id: int):  # CSRF is checked for every POST (CSRFProtect
         abort(404)
     if this_session is not None and this_session.id == session_id:
         logout_user()
-        db.session.commit()
         flash(_("You are signed out."), "info")
         return redirect(url_for("auth.login"))
-    db.session.commit()
     flash(_("That session has ended: the device it was on is signed out."), "success")
     return redirect(url_for("auth.account"))
 
@@ -130,7 +124,6 @@ def end_session(session_id: int):  # CSRF is checked for every POST (CSRFProtect
 def end_all_sessions():
     sessions.end_all_sessions(current_user, current_user, reason="all_devices")
     logout_user()
-    db.session.commit()
     flash(_("You are signed out on every device, this one included. Sign in again to go on."),
           "success")
     return redirect(url_for("auth.login"))

@@ -12,14 +12,16 @@ from charter import audit, mail
 from charter.auth import sessions
 from charter.extensions import db
 from charter.models import User, UserSession
+from charter.rules import RuleError
 from charter.tokens import TokenError, make_token, read_token
 from charter.urls import external_url
 
 RESET_PURPOSE = "password-reset"
 
 
-class AuthError(Exception):
-    pass
+class AuthError(RuleError):
+    """A password reset link cannot be used; the message is why ('expired', 'invalid' or
+    'used')."""
 
 
 def find_user_by_email(email: str) -> User | None:

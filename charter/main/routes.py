@@ -46,8 +46,7 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
-        db.session.rollback()
-        return {"status": "error", "database": "unreachable"}, 503
+        return {"status": "error", "database": "unreachable"}, 503  # rolled back by the hook
     return {"status": "ok", "database": "ok"}
 
 

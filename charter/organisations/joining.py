@@ -36,12 +36,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
-from charter import audit, mail
+from charter import audit, mail, transaction
 from charter.extensions import db
 from charter.models import JoinRequest, Organisation, OutboxMessage, Site, User
 from charter.models.base import utcnow
 from charter.organisations import services
-from charter.organisations.services import AccountDetails, OrganisationDetails, ServiceError
+from charter.organisations.services import AccountDetails, OrganisationDetails, OrganisationError
 from charter.tokens import TokenError, make_token, read_token
 from charter.urls import external_url
 
@@ -78,7 +78,7 @@ def request_to_join(site: Site, details: OrganisationDetails, account: AccountDe
     """Handle the join form of someone who is not signed in. Returns the (normalised)
     address that the page says it wrote to; the page is the same in every case.
 
-    Raises ServiceError only for what the form may say beside a field: a name with no
+    Raises OrganisationError only for what the form may say beside a field: a name with no
     letter or digit, or the name of an organisation the public can see.
     """
     email = User.normalise_email(account.email)
@@ -235,17 +235,26 @@ class Confirmation:
 
 def confirm(token: str) -> Confirmation:
     """Follow the link: verify the address, make the account and the pending
-    organisation, and tell the coordinators. A second use of the link changes nothing."""
+    organisation, and tell the coordinators. A second use of the link changes nothing; the
+    same link submitted twice at the same moment: the one that loses is told it was used."""
+    with transaction.refusing_duplicates(
+            lambda: OrganisationError(str(PROBLEMS["used"]), status=410)):
+        confirmation = _confirm(token)
+        db.session.flush()
+    return confirmation
+
+
+def _confirm(token: str) -> Confirmation:
     result = check(token)
     if result.problem:
-        raise ServiceError(result.message, status=result.status)
+        raise OrganisationError(result.message, status=result.status)
     request = db.session.scalar(
         select(JoinRequest).where(JoinRequest.id == result.request.id)
         .with_for_update().execution_options(populate_existing=True)
     )
     if request is None or request.confirmed_at is not None:
         # Another submission of the same link got there first.
-        raise ServiceError(str(PROBLEMS["used"]), status=410)
+        raise OrganisationError(str(PROBLEMS["used"]), status=410)
     now = utcnow()
     user = services.find_account(request.email)
     new_account = user is None

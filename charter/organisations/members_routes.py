@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 
 from charter import permissions
 from charter.auth.login import sign_in, sign_out
-from charter.extensions import db
-from charter.lookups import organisation_or_404
+from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import InvitationKind, MemberRole, Organisation
 from charter.organisations import bp, invitations
 from charter.organisations import members_services as services
@@ -21,23 +19,20 @@ from charter.organisations.members_forms import (
     CreateAccountForm,
     InviteMemberForm,
 )
+from charter.transaction import perform, submit
 
 # --- the members page ------------------------------------------------------------------
 
 
-def _viewable_organisation(slug: str) -> Organisation:
-    """The organisation, or 404 for someone who may not know it exists (pending, declined)."""
-    organisation = organisation_or_404(slug)
-    if not permissions.can_view_organisation(current_user, organisation):
-        abort(404)
-    return organisation
+def _members_organisation(slug: str, may_act=None) -> Organisation:
+    """The organisation: 404 for someone who may not know it exists (pending, declined),
+    403 for someone who may not see its members (or, with `may_act`, do this to them)."""
+    return visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                          may_act or permissions.can_view_members)
 
 
-def _members_organisation(slug: str) -> Organisation:
-    organisation = _viewable_organisation(slug)
-    if not permissions.can_view_members(current_user, organisation):
-        abort(403)
-    return organisation
+def _managed_organisation(slug: str) -> Organisation:
+    return _members_organisation(slug, permissions.can_manage_members)
 
 
 def _render_members(organisation: Organisation, invite_form: InviteMemberForm | None = None,
@@ -67,44 +62,37 @@ def members(slug: str):
 @login_required
 @invitation_limit
 def invite_member(slug: str):
-    organisation = _members_organisation(slug)
-    if not permissions.can_manage_members(current_user, organisation):
-        abort(403)
+    organisation = _managed_organisation(slug)
     form = InviteMemberForm()
-    if form.validate_on_submit():
-        try:
-            invitation = services.invite_member(
-                current_user, organisation, form.email.data, form.role.data, form.message.data or ""
-            )
-        except services.MemberError as exc:
-            db.session.rollback()
-            if exc.field == "email":
-                form.email.errors = [*form.email.errors, exc.message]
-                return _render_members(organisation, form, status=400)
-            return _render_members(organisation, form, errors=[exc.message], status=400)
-        db.session.commit()
-        flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
+    outcome = submit(form, lambda: services.invite_member(
+        current_user, organisation, form.email.data, form.role.data, form.message.data or ""))
+    if outcome:
+        flash(_("An invitation has been sent to %(email)s.", email=outcome.result.email),
+              "success")
         return redirect(url_for("organisations.members", slug=organisation.slug))
-    return _render_members(organisation, form, status=400)
+    return _render_members(organisation, form, errors=outcome.errors or None, status=400)
+
+
+def _perform(action):
+    """`perform` a member change: (result, None), or (None, why it was refused); 404 when
+    the membership or invitation is not one of this organisation's."""
+    try:
+        return perform(action)
+    except services.MemberNotFound:
+        abort(404)
 
 
 @bp.route("/organisations/<slug>/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @login_required
 def revoke_invitation(slug: str, invitation_id: int):
-    organisation = _members_organisation(slug)
-    if not permissions.can_manage_members(current_user, organisation):
-        abort(403)
+    organisation = _managed_organisation(slug)
     form = ActionForm()
     if not form.validate_on_submit():
         return _render_members(organisation, errors=_form_errors(form), status=400)
-    try:
-        invitation = services.revoke_invitation(current_user, organisation, invitation_id)
-    except services.MemberNotFound:
-        abort(404)
-    except services.MemberError as exc:
-        db.session.rollback()
-        return _render_members(organisation, errors=[exc.message], status=400)
-    db.session.commit()
+    invitation, refused = _perform(
+        lambda: services.revoke_invitation(current_user, organisation, invitation_id))
+    if refused is not None:
+        return _render_members(organisation, errors=[refused], status=400)
     flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
     return redirect(url_for("organisations.members", slug=organisation.slug))
 
@@ -114,19 +102,12 @@ def _form_errors(form) -> list[str]:
 
 
 def _member_action(slug: str, do, success):
-    """Shared shape of remove / change role / hand over: check, call one service, commit."""
-    organisation = _members_organisation(slug)
-    if not permissions.can_manage_members(current_user, organisation):
-        abort(403)
-    try:
-        result = do(organisation)
-    except services.MemberNotFound:
-        db.session.rollback()
-        abort(404)
-    except services.MemberError as exc:
-        db.session.rollback()
-        return _render_members(organisation, errors=[exc.message], status=400)
-    db.session.commit()
+    """Shared shape of remove / change role / hand over: check, call one service; the
+    request commits when it succeeded."""
+    organisation = _managed_organisation(slug)
+    result, refused = _perform(lambda: do(organisation))
+    if refused is not None:
+        return _render_members(organisation, errors=[refused], status=400)
     return success(organisation, result)
 
 
@@ -238,7 +219,6 @@ def _accept_signed_in(token, invitation):
     if request.method == "POST" and request.form.get("action") == "sign_out" \
             and form.validate_on_submit():
         sign_out()
-        db.session.commit()
         flash(_("You are signed out. You can now accept the invitation."), "info")
         return redirect(url_for("organisations.accept_invitation", token=token))
     if current_user.email != invitation.email:
@@ -252,15 +232,9 @@ def _accept_signed_in(token, invitation):
         status = 200 if request.method == "GET" else 400
         return _invitation_page(token, invitation, "accept", status=status, form=form,
                                 existing=existing)
-    try:
-        result = services.accept_invitation(current_user, invitation)
-        db.session.commit()
-    except services.MemberError as exc:
-        db.session.rollback()
-        return _problem(exc.message, 410)
-    except IntegrityError:  # a simultaneous submission of the same link won
-        db.session.rollback()
-        return _problem(str(invitations.PROBLEMS["used"]), 410)
+    result, refused = perform(lambda: services.accept_invitation(current_user, invitation))
+    if refused is not None:  # used, withdrawn or expired meanwhile
+        return _problem(refused, 410)
     organisation = result.membership.organisation
     if result.created:
         flash(_("Welcome to %(org)s. You are now %(role)s.", org=organisation.name,
@@ -280,18 +254,12 @@ def _accept_new_account(token, invitation):
         result = services.accept_with_new_account(
             invitation, form.full_name.data, form.job_title.data, form.password.data
         )
-        db.session.commit()
-    except services.MemberError as exc:
-        db.session.rollback()
+    except services.MemberError as exc:  # its 4xx answer keeps nothing of the request
         if exc.field == "account":  # someone registered this address a moment ago
             return _invitation_page(token, invitation, "sign_in", status=400, error=exc.message)
         return _problem(exc.message, 410)
-    except IntegrityError:  # the same address registered at the same moment
-        db.session.rollback()
-        return _problem(str(invitations.PROBLEMS["used"]), 410)
     user = result.membership.user
     sign_in(user)
-    db.session.commit()
     organisation = result.membership.organisation
     flash(_("Welcome, %(name)s. Your account is ready and you are now %(role)s of %(org)s.",
             name=user.full_name, role=result.membership.role.label.lower(), org=organisation.name),

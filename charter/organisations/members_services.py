@@ -3,7 +3,7 @@ the lead.
 
 Every change checks permissions here (again, after the route), writes an audit event
 with the organisation's id (so coordinators see it in the organisation's history) and
-flushes; the route commits once.
+flushes; the request layer commits once (charter.transaction).
 
 An organisation always keeps at least one lead. Changes that could take away a lead
 lock the organisation's row and re-read its memberships inside the transaction
@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from charter import audit, mail, permissions
+from charter import audit, mail, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     Invitation,
@@ -34,18 +34,17 @@ from charter.models import (
 from charter.models.base import utcnow
 from charter.organisations import invitations
 from charter.organisations.services import own_address_message, self_invitation_message
+from charter.rules import RuleError
 from charter.urls import external_url
 
 CLOSED_STATUSES = (OrganisationStatus.DECLINED, OrganisationStatus.WITHDRAWN)
 
 
-class MemberError(Exception):
+class MemberError(RuleError):
     """A rule refused the change; `field` names the form field the message belongs to."""
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
 
 
 class MemberNotFound(Exception):  # noqa: N818 - reads better at call sites
@@ -269,7 +268,17 @@ def accept_invitation(user: User, invitation: Invitation) -> Acceptance:
         )
     if not permissions.can_accept_invitation(user, invitation):
         raise permissions.PermissionDenied(self_invitation_message())
-    invitation = _lock_invitation(invitation)
+    with transaction.refusing_duplicates(_link_used_meanwhile):
+        return _join(user, _lock_invitation(invitation))
+
+
+def _link_used_meanwhile() -> MemberError:
+    """A simultaneous submission of the same link (or a registration of the same address)
+    won: this one's work is rolled back."""
+    return MemberError(str(invitations.PROBLEMS["used"]))
+
+
+def _join(user: User, invitation: Invitation) -> Acceptance:
     organisation = invitation.organisation
     existing = membership_of(user, organisation)
     invitations.mark_used(invitation, user)
@@ -301,7 +310,8 @@ def accept_with_new_account(invitation: Invitation, full_name: str, job_title: s
                 email_verified_at=utcnow())  # the invitation link reached them there
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    with transaction.refusing_duplicates(_link_used_meanwhile):  # the same address, just now
+        db.session.flush()
     audit.record(user, "user.created", user, {"email": user.email, "via": "member invitation"},
                  organisation_id=invitation.organisation_id)
     return accept_invitation(user, invitation)

@@ -6,14 +6,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from charter import forms_common as fc
 from charter import permissions, readers
 from charter.auth.login import sign_in
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
-from charter.lookups import organisation_or_404, site_or_404
+from charter.lookups import organisation_or_404, site_or_404, visible_or_404
 from charter.models import InvitationKind, Organisation, Sector, Site, Tier
 from charter.organisations import bp, invitations, joining, services
 from charter.organisations.forms import (
@@ -30,8 +29,8 @@ from charter.organisations.forms import (
 from charter.organisations.limits import invitation_limit, join_limit
 from charter.pagination import paginate
 from charter.reports.queries import published_reports_query
-from charter.rules import attach_error
 from charter.signing.queries import signatories_query, signatory_counts, signing_statuses
+from charter.transaction import perform, submit
 
 REGISTER_PAGE_SIZE = 25
 
@@ -59,44 +58,41 @@ def _account_from(form) -> services.AccountDetails | None:
     )
 
 
-
 # --- joining --------------------------------------------------------------------------
+
+def _apply(form, sites: list[Site], signed_in: bool):
+    """The join form's service call: an application by someone signed in (the new
+    organisation), or a request to join by someone without an account (the address written
+    to)."""
+    site = next(s for s in sites if s.slug == form.site.data)
+    if signed_in:
+        return services.apply_to_join(current_user, site, _details_from(form))
+    return joining.request_to_join(site, _details_from(form), _account_from(form))
+
 
 @bp.route("/join", methods=["GET", "POST"])
 @join_limit
 def join():
     sites = _all_sites()
     signed_in = current_user.is_authenticated
-    form_cls = JoinSignedInForm if signed_in else JoinForm
-    form = form_cls()
+    form = JoinSignedInForm() if signed_in else JoinForm()
     form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_("Choose a site"))
     if request.method == "GET" and request.args.get("site"):
         form.site.data = request.args["site"]
-    extra_errors: list[str] = []
-    if form.validate_on_submit():
-        site = next(s for s in sites if s.slug == form.site.data)
-        try:
-            if signed_in:
-                org = services.apply_to_join(current_user, site, _details_from(form))
-            else:
-                address = joining.request_to_join(site, _details_from(form), _account_from(form))
-        except services.ServiceError as error:
-            db.session.rollback()
-            extra_errors = attach_error(form, error)
-        else:
-            db.session.commit()
-            if not signed_in:
-                # The same page whatever happened (new address, existing account, a name
-                # taken by an application the public may not know of): the mailbox says.
-                return render_template("organisations/join_sent.html", email=address,
-                                       hours=joining.max_age_hours())
-            flash(_("Thank you. %(name)s has applied to join the %(site)s charter; the site's "
-                    "coordinators have been told and will reply by email.",
-                    name=org.name, site=site.name), "success")
-            return redirect(url_for("organisations.profile", slug=org.slug))
-    status = 400 if request.method == "POST" else 200
+    outcome = submit(form, lambda: _apply(form, sites, signed_in))
+    if outcome and not signed_in:
+        # The same page whatever happened (new address, existing account, a name taken by
+        # an application the public may not know of): the mailbox says.
+        return render_template("organisations/join_sent.html", email=outcome.result,
+                               hours=joining.max_age_hours())
+    if outcome:
+        org = outcome.result
+        flash(_("Thank you. %(name)s has applied to join the %(site)s charter; the site's "
+                "coordinators have been told and will reply by email.",
+                name=org.name, site=org.site.name), "success")
+        return redirect(url_for("organisations.profile", slug=org.slug))
     return render_template("organisations/join.html", form=form, sites=sites,
-                           extra_errors=extra_errors), status
+                           extra_errors=outcome.errors), outcome.status
 
 
 def _join_problem(message: str, status: int):
@@ -118,18 +114,16 @@ def confirm_join(token: str):
                                token=token, form=form), status
     try:
         result = joining.confirm(token)
-        db.session.commit()
-    except services.ServiceError as error:
-        db.session.rollback()
+    except services.OrganisationError as error:  # its 4xx answer keeps nothing
         return _join_problem(error.message, error.status)
-    except IntegrityError:  # the same link, submitted twice at the same moment
-        db.session.rollback()
-        return _join_problem(str(joining.PROBLEMS["used"]), 410)
-    user, org = result.user, result.organisation
     if result.new_account:
-        sign_in(user)
-        db.session.commit()
-    signed_in_as_them = current_user.is_authenticated and current_user.id == user.id
+        sign_in(result.user)
+    return _confirmed(result)
+
+
+def _confirmed(result: joining.Confirmation):
+    """Where a confirmed join request goes next, and what it is told."""
+    user, org = result.user, result.organisation
     if org is None:
         flash(_("Your email address is confirmed, but the application was not sent: "
                 "%(reason)s", reason=result.refused), "warning")
@@ -139,11 +133,35 @@ def confirm_join(token: str):
                 "the %(site)s charter; the site's coordinators have been told and will reply "
                 "by email.", name=org.name, site=org.site.name), "success")
         target = url_for("organisations.profile", slug=org.slug)
-    if signed_in_as_them:
+    if current_user.is_authenticated and current_user.id == user.id:
         return redirect(target)
     flash(_("There was already an account with this address: sign in with its password to "
             "follow the application."), "info")
     return redirect(url_for("auth.login", next=target))
+
+
+def _invitation_refused(invitation, signed_in: bool, token: str):
+    """The page for an organisation invitation this person cannot use as they are (signed
+    in as someone else, its own sender, an address that has an account), or None."""
+    if signed_in and current_user.email != invitation.email:
+        return render_template("organisations/invitation_wrong_account.html",
+                               invitation=invitation), 403
+    if not permissions.can_accept_invitation(current_user, invitation):
+        return render_template("organisations/invitation_problem.html",
+                               message=services.self_invitation_message()), 403
+    if not signed_in and services.find_account(invitation.email) is not None:
+        return render_template("organisations/invitation_sign_in.html",
+                               invitation=invitation, token=token)
+    return None
+
+
+def _invited_join_form(invitation, signed_in: bool):
+    form = InvitedJoinSignedInForm() if signed_in else InvitedJoinForm()
+    if not signed_in:
+        form.email.data = invitation.email
+    if request.method == "GET" and invitation.organisation_name:
+        form.organisation_name.data = invitation.organisation_name
+    return form
 
 
 @bp.route("/join/invited/<token>", methods=["GET", "POST"])
@@ -152,43 +170,22 @@ def join_invited(token: str):
     if check.problem:
         status = 410 if check.problem in ("expired", "used", "revoked") else 400
         return render_template("organisations/invitation_problem.html", message=check.message), status
-    invitation = check.invitation
-    signed_in = current_user.is_authenticated
-    if signed_in and current_user.email != invitation.email:
-        return render_template("organisations/invitation_wrong_account.html",
-                               invitation=invitation), 403
-    if not permissions.can_accept_invitation(current_user, invitation):
-        return render_template("organisations/invitation_problem.html",
-                               message=services.self_invitation_message()), 403
-    existing_account = None
-    if not signed_in:
-        existing_account = services.find_account(invitation.email)
-        if existing_account is not None:
-            return render_template("organisations/invitation_sign_in.html",
-                                   invitation=invitation, token=token)
-    form = InvitedJoinSignedInForm() if signed_in else InvitedJoinForm()
-    if not signed_in:
-        form.email.data = invitation.email
-    if request.method == "GET" and invitation.organisation_name:
-        form.organisation_name.data = invitation.organisation_name
-    extra_errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            org, lead = services.accept_organisation_invitation(
-                current_user, token, _details_from(form), _account_from(form))
-        except services.ServiceError as error:
-            db.session.rollback()
-            extra_errors = attach_error(form, error)
-        else:
-            if not signed_in:
-                sign_in(lead)
-            db.session.commit()
-            flash(_("Welcome. %(name)s is now approved on the %(site)s charter: read the charter "
-                    "and sign it.", name=org.name, site=org.site.name), "success")
-            return redirect(url_for("signing.sign", slug=org.slug))
-    status = 400 if request.method == "POST" else 200
+    invitation, signed_in = check.invitation, current_user.is_authenticated
+    refused = _invitation_refused(invitation, signed_in, token)
+    if refused is not None:
+        return refused
+    form = _invited_join_form(invitation, signed_in)
+    outcome = submit(form, lambda: services.accept_organisation_invitation(
+        current_user, token, _details_from(form), _account_from(form)))
+    if outcome:
+        org, lead = outcome.result
+        if not signed_in:
+            sign_in(lead)
+        flash(_("Welcome. %(name)s is now approved on the %(site)s charter: read the charter "
+                "and sign it.", name=org.name, site=org.site.name), "success")
+        return redirect(url_for("signing.sign", slug=org.slug))
     return render_template("organisations/join_invited.html", form=form, invitation=invitation,
-                           token=token, extra_errors=extra_errors), status
+                           token=token, extra_errors=outcome.errors), outcome.status
 
 
 # --- coordinators: applications, decisions, invitations ------------------------------
@@ -230,32 +227,22 @@ def invite_organisation(slug: str):
     if not permissions.can_invite_organisation(current_user, site):
         abort(403)
     form = InviteOrganisationForm()
-    extra: list[str] = []
-    if form.validate_on_submit():
-        try:
-            invitation = services.invite_organisation(
-                current_user, site, form.email.data, form.organisation_name.data, form.message.data)
-        except services.ServiceError as error:
-            extra = attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Invitation sent to %(email)s. The link works once, for 14 days.",
-                    email=invitation.email), "success")
-            return redirect(url_for("organisations.applications", slug=site.slug))
-    return _applications_page(site, invite_form=form, status=400, extra_errors=extra)
+    outcome = submit(form, lambda: services.invite_organisation(
+        current_user, site, form.email.data, form.organisation_name.data, form.message.data))
+    if outcome:
+        flash(_("Invitation sent to %(email)s. The link works once, for 14 days.",
+                email=outcome.result.email), "success")
+        return redirect(url_for("organisations.applications", slug=site.slug))
+    return _applications_page(site, invite_form=form, status=400, extra_errors=outcome.errors)
 
 
 def _decision_target(slug: str) -> Organisation:
-    org = organisation_or_404(slug)
-    if not permissions.can_review_applications(current_user, org.site_id):
-        if permissions.can_view_organisation(current_user, org):
-            abort(403)
-        abort(404)
-    return org
+    return visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                          lambda user, org: permissions.can_review_applications(user, org.site_id))
 
 
-def _version_of(form) -> int | None:
-    return form.version.data
+def _to_applications(org: Organisation, status: int = 302):
+    return redirect(url_for("organisations.applications", slug=org.site.slug), status)
 
 
 @bp.route("/manage/organisations/<slug>/approve", methods=["POST"])
@@ -265,16 +252,13 @@ def approve(slug: str):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.approve(current_user, org, _version_of(form))
-    except services.ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
-        return redirect(url_for("organisations.applications", slug=org.site.slug)), 303
-    db.session.commit()
+    _approved, refused = perform(lambda: services.approve(current_user, org, form.version.data))
+    if refused is not None:
+        flash(refused, "warning")
+        return _to_applications(org, 303)
     flash(_("%(name)s is approved. Its lead has been told and can now sign.", name=org.name),
           "success")
-    return redirect(url_for("organisations.applications", slug=org.site.slug))
+    return _to_applications(org)
 
 
 @bp.route("/manage/organisations/<slug>/decline", methods=["POST"])
@@ -282,21 +266,15 @@ def approve(slug: str):
 def decline(slug: str):
     org = _decision_target(slug)
     form = DeclineForm(prefix=f"decline-{org.id}")
-    if form.validate_on_submit():
-        try:
-            services.decline(current_user, org, form.reason.data, _version_of(form))
-        except services.ServiceError as error:
-            db.session.rollback()
-            if error.field:
-                form.reason.errors = [*form.reason.errors, error.message]
-            else:
-                flash(error.message, "warning")
-                return redirect(url_for("organisations.applications", slug=org.site.slug)), 303
-        else:
-            db.session.commit()
-            flash(_("%(name)s was declined. The applicant has been told why.", name=org.name),
-                  "success")
-            return redirect(url_for("organisations.applications", slug=org.site.slug))
+    outcome = submit(form, lambda: services.decline(current_user, org, form.reason.data,
+                                                    form.version.data))
+    if outcome:
+        flash(_("%(name)s was declined. The applicant has been told why.", name=org.name),
+              "success")
+        return _to_applications(org)
+    if outcome.errors:  # a refusal that belongs to no field (already decided, say)
+        flash(outcome.errors[0], "warning")
+        return _to_applications(org, 303)
     return _applications_page(org.site, decline_forms={org.id: form}, status=400)
 
 
@@ -329,9 +307,7 @@ def signatories():
 
 @bp.route("/organisations/<slug>")
 def profile(slug: str):
-    org = organisation_or_404(slug)
-    if not permissions.can_view_organisation(current_user, org):
-        abort(404)
+    org = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation)
     status = signing_statuses([org])[org.id]
     can_see_private = permissions.can_view_organisation_private(current_user, org)
     return render_template(
@@ -347,10 +323,7 @@ def profile(slug: str):
 @bp.route("/organisations/<slug>/history")
 @login_required
 def history(slug: str):
-    org = organisation_or_404(slug)
-    if not permissions.can_view_organisation_history(current_user, org):
-        if permissions.can_view_organisation(current_user, org):
-            abort(403)
-        abort(404)
+    org = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation,
+                         permissions.can_view_organisation_history)
     page = services.organisation_history(org, readers.page_arg())
     return render_template("organisations/history.html", org=org, page=page)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from charter import audit, mail, permissions
+from charter import audit, mail, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     AuditEvent,
@@ -36,8 +35,9 @@ from charter.slugs import unique_slug
 from charter.urls import external_url
 
 
-class ServiceError(RuleError):
-    """A rule refused the request. `field` names the form field the message belongs to."""
+class OrganisationError(RuleError):
+    """A rule of joining refused the request. `field` names the form field the message
+    belongs to."""
 
 
 @dataclass
@@ -93,14 +93,14 @@ def check_name(site: Site, name: str, *, reveal_hidden: bool = True) -> Organisa
     an organisation the public may not see (pending or declined) is returned instead of
     refused, so that the caller can answer as if nothing were wrong."""
     if not fold_name(name):
-        raise ServiceError(_("Enter a name with at least one letter or number."),
+        raise OrganisationError(_("Enter a name with at least one letter or number."),
                            "organisation_name")
     existing = find_duplicate(site, name)
     if existing is None:
         return None
     if not reveal_hidden and not permissions.can_view_organisation(None, existing):
         return existing
-    raise ServiceError(duplicate_message(existing), "organisation_name")
+    raise OrganisationError(duplicate_message(existing), "organisation_name")
 
 
 def _new_account(details: AccountDetails) -> User:
@@ -109,7 +109,7 @@ def _new_account(details: AccountDetails) -> User:
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         # Only when an account was made with this address since the page was shown (the
         # page asks existing account holders to sign in instead).
-        raise ServiceError(
+        raise OrganisationError(
             _("There is already an account with this email address. Sign in first, then use "
               "the invitation."),
             "email",
@@ -143,15 +143,15 @@ def _flush_or_duplicate(site: Site, name: str) -> None:
     """Flush; a concurrent application with the same name hits the unique constraint,
     and then the whole request's work is rolled back (nothing half saved)."""
     site_id, name_key = site.id, fold_name(name)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
+
+    def explain() -> OrganisationError | None:
         existing = db.session.scalar(select(Organisation).where(
             Organisation.site_id == site_id, Organisation.name_key == name_key))
-        if existing is not None:
-            raise ServiceError(duplicate_message(existing), "organisation_name") from exc
-        raise
+        return None if existing is None else OrganisationError(duplicate_message(existing),
+                                                                 "organisation_name")
+
+    with transaction.refusing_duplicates(explain):
+        db.session.flush()
 
 
 def site_coordinators(site: Site) -> list[User]:
@@ -239,11 +239,11 @@ def invite_organisation(actor, site: Site, email: str, organisation_name: str | 
     permissions.require(permissions.can_invite_organisation(actor, site))
     email = User.normalise_email(email)
     if not permissions.can_invite_address(actor, email):
-        raise ServiceError(own_address_message(), "email")
+        raise OrganisationError(own_address_message(), "email")
     if organisation_name:
         existing = find_duplicate(site, organisation_name)
         if existing is not None:
-            raise ServiceError(duplicate_message(existing), "organisation_name")
+            raise OrganisationError(duplicate_message(existing), "organisation_name")
     invitation = Invitation(
         kind=InvitationKind.ORGANISATION, email=email, site=site, role=MemberRole.LEAD,
         organisation_name=organisation_name or None, message=message or "",
@@ -272,22 +272,22 @@ def accept_organisation_invitation(
     """Use an organisation invitation: the organisation is created already approved."""
     check = invitations.check(token, InvitationKind.ORGANISATION)
     if check.problem:
-        raise ServiceError(check.message, status=400)
+        raise OrganisationError(check.message, status=400)
     invitation = check.invitation
     site = invitation.site
     if not permissions.can_accept_invitation(actor, invitation):
-        raise ServiceError(self_invitation_message(), status=403)
+        raise OrganisationError(self_invitation_message(), status=403)
     check_name(site, details.name)
     if permissions.is_authenticated(actor):
         if actor.email != invitation.email:
-            raise ServiceError(_("This invitation was sent to %(email)s. Sign out and open the "
+            raise OrganisationError(_("This invitation was sent to %(email)s. Sign out and open the "
                                  "link again, or ask for an invitation to your address.",
                                  email=invitation.email), status=403)
         lead = actor
         lead.mark_email_verified(utcnow())  # the link reached them at this address
     else:
         if account is None:
-            raise ServiceError(_("Enter your account details."))
+            raise OrganisationError(_("Enter your account details."))
         account.email = invitation.email
         lead = _new_account(account)
     org = _new_organisation(site, details, OrganisationStatus.ACTIVE)
@@ -310,10 +310,10 @@ def _decide(actor, org: Organisation, expected_version: int | None, new_status, 
         "You are a member of %(name)s, so you cannot decide on its application: another "
         "coordinator of the site or an admin does.", name=org.name))
     if expected_version is not None and org.version != expected_version:
-        raise ServiceError(_("Someone else has just decided on this application: see its new "
+        raise OrganisationError(_("Someone else has just decided on this application: see its new "
                              "status below."), status=409)
     if org.status != OrganisationStatus.PENDING:
-        raise ServiceError(_("This application has already been decided (%(status)s).",
+        raise OrganisationError(_("This application has already been decided (%(status)s).",
                              status=org.status.label), status=409)
     changes = audit.apply_changes(org, {
         "status": new_status, "decision_reason": reason, "decided_at": utcnow(),
@@ -340,7 +340,7 @@ def approve(actor, org: Organisation, expected_version: int | None = None) -> Or
 
 def decline(actor, org: Organisation, reason: str, expected_version: int | None = None):
     if not (reason or "").strip():
-        raise ServiceError(_("Give a reason: the applicant will see it."), "reason")
+        raise OrganisationError(_("Give a reason: the applicant will see it."), "reason")
     _decide(actor, org, expected_version, OrganisationStatus.DECLINED, reason.strip())
     for lead in organisation_leads(org):
         mail.queue(

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from charter import documents, permissions
-from charter.extensions import db
-from charter.lookups import organisation_or_404
+from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import SignatureState
 from charter.permissions import PermissionDenied
+from charter.rules import attach_error
 from charter.signing import bp, queries, services
 from charter.signing.forms import SignForm, VerifyForm, WithdrawForm
 
@@ -26,69 +26,61 @@ def _actor():
     return current_user._get_current_object()
 
 
+def _details(form: SignForm) -> services.SignatureDetails:
+    return services.SignatureDetails(
+        version_id=form.version_id_value,
+        signer_name=form.signer_name.data,
+        signer_job_title=form.signer_job_title.data,
+        co_signatory_name=form.co_signatory_name.data,
+        co_signatory_role=form.co_signatory_role.data,
+        confirmed_authority=bool(form.authority.data),
+    )
+
+
+def _sign_refused(form: SignForm, error: services.SigningError, problems: list[str],
+                  organisation):
+    """Show why the signature was refused; the version to show now, and the status."""
+    if isinstance(error, services.VersionChanged):
+        form.version_id.data = error.current.id
+        form.authority.data = False  # confirm again, having read the new text
+        problems.append(error.message)
+        return error.current, error.status
+    problems.extend(attach_error(form, error))
+    return queries.open_version(organisation.site_id), error.status
+
+
 @bp.route("/organisations/<slug>/sign", methods=["GET", "POST"])
 @login_required
 def sign(slug: str):
-    organisation = organisation_or_404(slug)
-    if not permissions.can_view_organisation(current_user, organisation):
-        abort(404)  # a pending or declined organisation is not public
+    # A pending or declined organisation is not public: 404.
+    organisation = visible_or_404(organisation_or_404(slug), permissions.can_view_organisation)
     if not permissions.can_sign(current_user, organisation):
         raise PermissionDenied(services.cannot_sign_message(current_user, organisation))
     g.no_store = True
-
     version = queries.open_version(organisation.site_id)
-    form = SignForm(
-        organisation=organisation,
-        signer_name=current_user.full_name,
-        signer_job_title=current_user.job_title,
-        version_id=version.id if version else None,
-    )
+    form = SignForm(organisation=organisation, signer_name=current_user.full_name,
+                    signer_job_title=current_user.job_title, version_id=getattr(version, "id", None))
     problems: list[str] = []
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            details = services.SignatureDetails(
-                version_id=form.version_id_value,
-                signer_name=form.signer_name.data,
-                signer_job_title=form.signer_job_title.data,
-                co_signatory_name=form.co_signatory_name.data,
-                co_signatory_role=form.co_signatory_role.data,
-                confirmed_authority=bool(form.authority.data),
-            )
-            try:
-                signature = services.sign(_actor(), organisation, details)
-            except services.VersionChanged as exc:
-                version = exc.current
-                form.version_id.data = version.id
-                form.authority.data = False  # confirm again, having read the new text
-                problems.append(exc.message)
-                status = exc.status
-            except services.SigningError as exc:
-                if exc.field and exc.field in form:
-                    form[exc.field].errors = [*form[exc.field].errors, exc.message]
-                else:
-                    problems.append(exc.message)
-                status = exc.status
-                version = queries.open_version(organisation.site_id)
-            else:
-                db.session.commit()
-                flash(_("%(name)s has signed version %(number)d of the charter. Thank you.",
-                        name=organisation.name, number=signature.charter_version.number),
-                      "success")
-                return redirect(url_for("signing.signed", signature_id=signature.id))
+    status = 400 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            signature = services.sign(_actor(), organisation, _details(form))
+        except services.SigningError as error:  # a 4xx answer: nothing of it is kept
+            version, status = _sign_refused(form, error, problems, organisation)
+        else:
+            flash(_("%(name)s has signed version %(number)d of the charter. Thank you.",
+                    name=organisation.name, number=signature.charter_version.number), "success")
+            return redirect(url_for("signing.signed", signature_id=signature.id))
+    return _sign_page(organisation, version, form, problems), status
 
-    existing = services.existing_signature(organisation, version) if version else None
-    previous = services.previous_signature(organisation, version)
+
+def _sign_page(organisation, version, form: SignForm, problems: list[str]) -> str:
     return render_template(
-        "signing/sign.html",
-        organisation=organisation,
-        version=version,
-        form=form,
+        "signing/sign.html", organisation=organisation, version=version, form=form,
         problems=problems,
-        existing=existing,
-        previous=previous,
-    ), status
+        existing=services.existing_signature(organisation, version) if version else None,
+        previous=services.previous_signature(organisation, version),
+    )
 
 
 @bp.route("/signatures/<int:signature_id>")
@@ -147,6 +139,20 @@ def verify(code: str):
     ), status
 
 
+def _withdraw(form: WithdrawForm, signature, problems: list[str]):
+    """Withdraw the signature: None when it is done, else the signature to show and the
+    status (a 4xx answer: nothing of the request is kept)."""
+    try:
+        services.withdraw(_actor(), signature, form.reason.data)
+    except services.AlreadyWithdrawn as error:
+        problems.append(error.message)
+        return _signature_or_404(signature.id), error.status
+    except services.SigningError as error:
+        problems.extend(attach_error(form, error))
+        return signature, error.status
+    return None
+
+
 @bp.route("/signatures/<int:signature_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(signature_id: int):
@@ -157,37 +163,23 @@ def withdraw(signature_id: int):
             name=signature.organisation.name))
     form = WithdrawForm()
     problems: list[str] = []
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if signature.withdrawal is not None:
-            problems.append(services.already_withdrawn_message(signature))
-            status = 409
-        elif form.validate_on_submit():
-            try:
-                services.withdraw(_actor(), signature, form.reason.data)
-            except services.AlreadyWithdrawn as exc:
-                signature = _signature_or_404(signature_id)
-                problems.append(exc.message)
-                status = exc.status
-            except services.SigningError as exc:
-                if exc.field and exc.field in form:
-                    form[exc.field].errors = [*form[exc.field].errors, exc.message]
-                else:
-                    problems.append(exc.message)
-                status = exc.status
-            else:
-                db.session.commit()
-                flash(_("The signature of %(name)s has been withdrawn. It stays on record with "
-                        "your reason.", name=signature.organisation.name), "success")
-                return redirect(url_for("signing.signed", signature_id=signature_id))
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and signature.withdrawal is not None:
+        problems.append(services.already_withdrawn_message(signature))
+        status = 409
+    elif form.validate_on_submit():
+        refused = _withdraw(form, signature, problems)
+        if refused is None:
+            flash(_("The signature of %(name)s has been withdrawn. It stays on record with "
+                    "your reason.", name=signature.organisation.name), "success")
+            return redirect(url_for("signing.signed", signature_id=signature_id))
+        signature, status = refused
+    return _withdraw_page(signature, form, problems), status
+
+
+def _withdraw_page(signature, form: WithdrawForm, problems: list[str]) -> str:
     return render_template(
-        "signing/withdraw.html",
-        signature=signature,
-        organisation=signature.organisation,
-        site=signature.organisation.site,
-        version=signature.charter_version,
-        withdrawal=signature.withdrawal,
-        form=form,
-        problems=problems,
-    ), status
+        "signing/withdraw.html", signature=signature, organisation=signature.organisation,
+        site=signature.organisation.site, version=signature.charter_version,
+        withdrawal=signature.withdrawal, form=form, problems=problems,
+    )

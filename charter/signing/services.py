@@ -1,7 +1,8 @@
 """Signing the charter, withdrawing a signature, verifying a code, and the certificate.
 
 Services take plain values and model objects, check permissions again through
-`charter.permissions`, change data, record the audit event and flush; the route commits.
+`charter.permissions`, change data, record the audit event and flush; the request layer
+commits (charter.transaction).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from dataclasses import dataclass
 from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from charter import audit, formatting, mail, permissions
+from charter import audit, formatting, mail, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     CharterStatus,
@@ -35,6 +35,7 @@ from charter.models.charter import (
     new_verification_code,
     normalise_verification_code,
 )
+from charter.rules import RuleError
 from charter.signing import queries
 from charter.urls import external_url
 
@@ -45,16 +46,14 @@ CODE_INPUT_MAX = 64  # anything longer is not a code; it is not even looked at
 
 # --- errors -----------------------------------------------------------------------------
 
-class SigningError(Exception):
+class SigningError(RuleError):
     """A rule refused the request. `field` names the form field the message belongs to;
-    `status` is what the page answers with."""
+    `status` (409 unless the class says otherwise) is what the page answers with."""
 
     status = 409
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field, status=type(self).status)
 
 
 class InvalidSignatureInput(SigningError):  # noqa: N818
@@ -316,18 +315,18 @@ def _flush_signature(organisation: Organisation, version: CharterVersion) -> Non
     """Flush the new signature. Two signings at once: the second hits the unique
     constraint; its work is rolled back (nothing half saved) and it is told who won."""
     org_id, version_id = organisation.id, version.id
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
+
+    def explain() -> AlreadySigned | None:
         existing = db.session.scalar(
             select(Signature)
             .where(Signature.organisation_id == org_id, Signature.charter_version_id == version_id)
             .options(*_signature_options())
         )
-        if existing is not None:
-            raise AlreadySigned(already_signed_message(existing), existing) from None
-        raise
+        return None if existing is None else AlreadySigned(already_signed_message(existing),
+                                                             existing)
+
+    with transaction.refusing_duplicates(explain):
+        db.session.flush()
 
 
 def site_coordinators(site_id: int) -> list[User]:
@@ -410,14 +409,15 @@ def withdraw(actor: User, signature: Signature, reason: str) -> SignatureWithdra
                                      withdrawn_at=utcnow())
     db.session.add(withdrawal)
     signature_id = signature.id
-    try:
-        db.session.flush()
-    except IntegrityError:
+
+    def withdrawn_meanwhile() -> AlreadyWithdrawn:
         # Withdrawn by someone else at the same moment: the unique constraint on
         # signature_id refuses the second; nothing of this request is kept.
-        db.session.rollback()
-        signature = get_signature(signature_id)
-        raise AlreadyWithdrawn(already_withdrawn_message(signature), signature.withdrawal) from None
+        current = get_signature(signature_id)
+        return AlreadyWithdrawn(already_withdrawn_message(current), current.withdrawal)
+
+    with transaction.refusing_duplicates(withdrawn_meanwhile):
+        db.session.flush()
 
     audit.record(actor, "signature.withdrawn", signature,
                  {"reason": reason, "withdrawn_at": withdrawal.withdrawn_at,

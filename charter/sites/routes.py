@@ -8,15 +8,14 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from charter import permissions, readers
-from charter.extensions import db
 from charter.lookups import site_or_404
 from charter.models import CharterStatus, CharterVersion, Site
-from charter.rules import attach_error
 from charter.signing import queries
 from charter.sites import bp, services
 from charter.sites import diff as textdiff
 from charter.sites.forms import DraftForm, EditDraftForm, VersionActionForm
 from charter.text import render_markdown
+from charter.transaction import perform, submit
 
 # --- public pages ---------------------------------------------------------------------
 
@@ -154,6 +153,24 @@ def manage_charter(slug: str):
     )
 
 
+def _fill(form, **values) -> None:
+    for name, value in values.items():
+        form[name].data = value
+
+
+def _draft_page(site_obj: Site, form, outcome, *, latest=None, draft=None, editing=None):
+    """The draft form again: a preview when one was asked for (and the text is valid),
+    else the problems, with the outcome's status."""
+    preview = None
+    if outcome:  # done, but not saved: a preview
+        preview = render_markdown(services.normalise_body(form.body.data))
+    number = editing.number if editing else (draft.number if draft else services.next_number(site_obj))
+    return render_template(
+        "sites/draft_form.html", site=site_obj, form=form, preview=preview, latest=latest,
+        number=number, editing=editing, existing_draft=draft, extra_errors=outcome.errors,
+    ), outcome.status
+
+
 @bp.route("/manage/sites/<slug>/charter/new", methods=["GET", "POST"])
 @login_required
 def new_version(slug: str):
@@ -165,38 +182,20 @@ def new_version(slug: str):
         return redirect(url_for("sites.edit_version", slug=site_obj.slug, number=draft.number))
     latest = services.latest_published(site_obj)
     form = DraftForm(summary_required=latest is not None)
-    if request.method == "GET" and latest is not None:
-        form.title.data = latest.title
-        form.body.data = latest.body_markdown
-    extra_errors: list[str] = []
-    preview = None
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            if not form.wants_save:
-                preview = render_markdown(services.normalise_body(form.body.data))
-                status = 200
-            else:
-                try:
-                    created = services.create_draft(current_user, site_obj, form.title.data,
-                                                     form.body.data, form.change_summary.data or "")
-                except services.ServiceError as error:
-                    db.session.rollback()
-                    extra_errors = attach_error(form, error)
-                    status = error.status
-                    draft = getattr(error, "draft", None) or services.current_draft(site_obj)
-                else:
-                    db.session.commit()
-                    flash(_("Version %(n)d is saved as a draft. Only coordinators can see it "
-                            "until you open it for signature.", n=created.number), "success")
-                    return redirect(url_for("sites.edit_version", slug=site_obj.slug,
-                                            number=created.number))
-    return render_template(
-        "sites/draft_form.html", site=site_obj, form=form, preview=preview, latest=latest,
-        number=(draft.number if draft else services.next_number(site_obj)), editing=None,
-        existing_draft=draft, extra_errors=extra_errors,
-    ), status
+    if request.method == "GET" and latest is not None:  # start from the latest text
+        _fill(form, title=latest.title, body=latest.body_markdown)
+    # A valid form sent with "Preview" is done without saving anything: the preview shows.
+    outcome = submit(form, lambda: services.create_draft(
+        current_user, site_obj, form.title.data, form.body.data, form.change_summary.data or "",
+    ) if form.wants_save else None)
+    if outcome and form.wants_save:
+        flash(_("Version %(n)d is saved as a draft. Only coordinators can see it until you open "
+                "it for signature.", n=outcome.result.number), "success")
+        return redirect(url_for("sites.edit_version", slug=site_obj.slug,
+                                number=outcome.result.number))
+    if request.method == "POST" and not outcome:  # the draft there is now, if any
+        draft = services.current_draft(site_obj)
+    return _draft_page(site_obj, form, outcome, latest=latest, draft=draft)
 
 
 @bp.route("/manage/sites/<slug>/charter/<int:number>/edit", methods=["GET", "POST"])
@@ -211,53 +210,32 @@ def edit_version(slug: str, number: int):
         ), 409
     form = EditDraftForm(summary_required=services.needs_change_summary(site_obj, number))
     if request.method == "GET":
-        form.title.data = version_obj.title
-        form.body.data = version_obj.body_markdown
-        form.change_summary.data = version_obj.change_summary
-        form.version.data = version_obj.version
-    extra_errors: list[str] = []
-    preview = None
-    conflict = None
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            if not form.wants_save:
-                preview = render_markdown(services.normalise_body(form.body.data))
-                status = 200
-            else:
-                try:
-                    services.update_draft(current_user, version_obj, form.loaded_version,
-                                          form.title.data, form.body.data,
-                                          form.change_summary.data or "")
-                except services.EditConflict as error:
-                    db.session.rollback()
-                    conflict = error.current
-                    # Saving again from the conflict page is a deliberate choice to replace
-                    # the other text: the form now carries the version just shown.
-                    form.version.data = conflict.version
-                    extra_errors = [error.message]
-                    status = 409
-                except services.ServiceError as error:
-                    db.session.rollback()
-                    extra_errors = attach_error(form, error)
-                    status = error.status
-                else:
-                    db.session.commit()
-                    flash(_("Draft version %(n)d is saved.", n=version_obj.number), "success")
-                    return redirect(url_for("sites.edit_version", slug=site_obj.slug,
-                                            number=version_obj.number))
-    if conflict is not None:
-        return render_template(
-            "sites/conflict.html", site=site_obj, v=conflict, form=form,
-            extra_errors=extra_errors,
-            result=textdiff.diff_texts(conflict.body_markdown,
-                                       services.normalise_body(form.body.data), context=None),
-        ), status
+        _fill(form, title=version_obj.title, body=version_obj.body_markdown,
+              change_summary=version_obj.change_summary, version=version_obj.version)
+    outcome = submit(form, lambda: services.update_draft(
+        current_user, version_obj, form.loaded_version, form.title.data, form.body.data,
+        form.change_summary.data or "",
+    ) if form.wants_save else None)
+    if outcome and form.wants_save:
+        flash(_("Draft version %(n)d is saved.", n=version_obj.number), "success")
+        return redirect(url_for("sites.edit_version", slug=site_obj.slug,
+                                number=version_obj.number))
+    if outcome.conflict:
+        return _conflict_page(site_obj, form, outcome.conflict)
+    return _draft_page(site_obj, form, outcome, editing=version_obj)
+
+
+def _conflict_page(site_obj: Site, form, conflict):
+    """Both texts, after someone else saved the draft. Saving again from here is a
+    deliberate choice to replace the other text: the form now carries the version shown."""
+    current = conflict.current
+    form.version.data = current.version
     return render_template(
-        "sites/draft_form.html", site=site_obj, form=form, preview=preview, editing=version_obj,
-        number=version_obj.number, existing_draft=None, latest=None, extra_errors=extra_errors,
-    ), status
+        "sites/conflict.html", site=site_obj, v=current, form=form,
+        extra_errors=[conflict.message],
+        result=textdiff.diff_texts(current.body_markdown,
+                                   services.normalise_body(form.body.data), context=None),
+    ), 409
 
 
 def _version_action(slug: str, number: int, action):
@@ -266,14 +244,11 @@ def _version_action(slug: str, number: int, action):
     form = VersionActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        outcome = action(version_obj, form.loaded_version)
-    except services.ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "warning")
+    result, refused = perform(lambda: action(version_obj, form.loaded_version))
+    if refused is not None:
+        flash(refused, "warning")
         return redirect(url_for("sites.manage_charter", slug=site_obj.slug), 303)
-    db.session.commit()
-    return site_obj, version_obj, outcome
+    return site_obj, version_obj, result
 
 
 @bp.route("/manage/sites/<slug>/charter/<int:number>/open", methods=["POST"])

@@ -2,7 +2,7 @@
 writing, editing, opening and deleting charter versions.
 
 Writers check permissions here (again, after the route), record an audit event and
-flush; the route commits once.
+flush; the request layer commits once (charter.transaction).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from charter import audit, mail, permissions
+from charter import audit, mail, permissions, transaction
 from charter.extensions import db
 from charter.models import (
     CharterStatus,
@@ -35,7 +35,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from charter.models.charter import sha256_text
-from charter.rules import RuleError
+from charter.rules import EditConflict, RuleError
 from charter.signing import queries
 from charter.signing.queries import SigningStatus
 from charter.text import check_printable
@@ -49,11 +49,12 @@ SUMMARY_MAX = 2_000
 MAX_NUMBER = 2_147_483_647
 
 
-class ServiceError(RuleError):
-    """A rule refused the request. `field` names the form field the message belongs to."""
+class CharterVersionError(RuleError):
+    """A rule of writing charter versions refused the request. `field` names the form field
+    the message belongs to."""
 
 
-class DraftExists(ServiceError):
+class DraftExists(CharterVersionError):
     """The site already has a draft: edit that one rather than start another."""
 
     def __init__(self, draft: CharterVersion):
@@ -65,7 +66,7 @@ class DraftExists(ServiceError):
         self.draft = draft
 
 
-class NotADraft(ServiceError):
+class NotADraft(CharterVersionError):
     """Open and superseded versions are history: never edited, opened again or deleted."""
 
     def __init__(self, version: CharterVersion, message: str | None = None):
@@ -73,18 +74,6 @@ class NotADraft(ServiceError):
             "Version %(n)d is %(status)s, so it can no longer be changed. Start a new version "
             "instead.", n=version.number, status=version.status.label.lower()), status=409)
         self.version = version
-
-
-class EditConflict(ServiceError):
-    """Someone saved the draft after this person loaded it."""
-
-    def __init__(self, current: CharterVersion, message: str | None = None):
-        super().__init__(
-            message or _("Someone else saved this draft while you were editing it. Nothing of "
-                         "yours was saved yet: compare the two texts, then save again."),
-            status=409,
-        )
-        self.current = current
 
 
 # --- reading -------------------------------------------------------------------------
@@ -270,19 +259,19 @@ def _check_text(site: Site, title: str, body: str, change_summary: str,
     body = normalise_body(body)
     change_summary = normalise_body(change_summary)
     if not title:
-        raise ServiceError(_("Enter a title."), field="title")
+        raise CharterVersionError(_("Enter a title."), field="title")
     if len(title) > TITLE_MAX:
-        raise ServiceError(_("Use %(max)d characters or fewer.", max=TITLE_MAX), field="title")
+        raise CharterVersionError(_("Use %(max)d characters or fewer.", max=TITLE_MAX), field="title")
     if not body:
-        raise ServiceError(_("Enter the text of the charter."), field="body")
+        raise CharterVersionError(_("Enter the text of the charter."), field="body")
     if len(body) > BODY_MAX:
-        raise ServiceError(_("Use %(max)d characters or fewer.", max=BODY_MAX), field="body")
-    check_printable({"body": body}, ServiceError)
+        raise CharterVersionError(_("Use %(max)d characters or fewer.", max=BODY_MAX), field="body")
+    check_printable({"body": body}, CharterVersionError)
     if len(change_summary) > SUMMARY_MAX:
-        raise ServiceError(_("Use %(max)d characters or fewer.", max=SUMMARY_MAX),
+        raise CharterVersionError(_("Use %(max)d characters or fewer.", max=SUMMARY_MAX),
                            field="change_summary")
     if not change_summary and needs_change_summary(site, number):
-        raise ServiceError(_("Say in a sentence or two what changed from the previous version."),
+        raise CharterVersionError(_("Say in a sentence or two what changed from the previous version."),
                            field="change_summary")
     return title, body, change_summary
 
@@ -317,11 +306,11 @@ def create_draft(actor, site: Site, title: str, body: str, change_summary: str =
     )
     version.set_body(body)
     db.session.add(version)
-    try:
+    with transaction.refusing_duplicates(  # another coordinator took this number a moment ago
+            lambda: CharterVersionError(_("Someone else started version %(n)d at the same "
+                                          "moment. Reload the page to see it.", n=number),
+                                        status=409)):
         db.session.flush()
-    except IntegrityError as exc:  # another coordinator took this number a moment ago
-        raise ServiceError(_("Someone else started version %(n)d at the same moment. Reload the "
-                             "page to see it.", n=number), status=409) from exc
     audit.record(actor, "charter_version.draft_created", version, {
         "number": [None, number], "title": [None, title], "body_sha256": [None, version.body_sha256],
     })
@@ -336,7 +325,9 @@ def update_draft(actor, version: CharterVersion, expected_version: int | None, t
     if version.status != CharterStatus.DRAFT:
         raise NotADraft(version)
     if expected_version is None or expected_version != version.version:
-        raise EditConflict(version)
+        raise EditConflict(version, _("Someone else saved this draft while you were editing it. "
+                                      "Nothing of yours was saved yet: compare the two texts, "
+                                      "then save again."))
     title, body, change_summary = _check_text(version.site, title, body, change_summary,
                                               version.number)
     changes = audit.apply_changes(version, {
@@ -415,7 +406,7 @@ def open_for_signature(actor, version: CharterVersion, expected_version: int | N
     now = utcnow()
     previous = queries.open_version(site.id)
     # A race (two drafts opened at once) trips the partial unique index or the row
-    # version; the caller rolls back and shows the message.
+    # version: this request's work is undone and the message says what happened.
     try:
         if previous is not None:
             previous.status = CharterStatus.SUPERSEDED
@@ -426,7 +417,8 @@ def open_for_signature(actor, version: CharterVersion, expected_version: int | N
         version.set_body(version.body_markdown)
         db.session.flush()
     except (IntegrityError, StaleDataError) as exc:
-        raise ServiceError(
+        transaction.undo()
+        raise CharterVersionError(
             _("Another version of this charter was opened at the same moment, so this one was "
               "not. Reload the page to see which version is open now."), status=409,
         ) from exc
