@@ -36,9 +36,10 @@ T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
-    """Register the commit hook. Flask runs after-request functions in the reverse order of
-    registration, so this one (registered last) runs first: the commit happens before mail
-    delivery and before any other hook that may read what was saved."""
+    """Register the commit hook and, after it, mail delivery. Flask runs after-request
+    functions in the reverse order of registration: delivery (registered first) runs after
+    the commit, and hooks registered later (the response headers, which read the signed-in
+    user) run before it, while the request's objects are still loaded."""
     from charter.mail import deliver_after_request
 
     app.after_request(deliver_after_request)

@@ -85,6 +85,10 @@ SECURITY_HEADERS = {
 def init_request_hooks(app: Flask) -> None:
     from charter.auth.login import touch_after_request
 
+    # Flask runs after-request hooks in the reverse order of registration: the headers
+    # (which read the signed-in user) first, then the commit, then mail delivery.
+    transaction.init_app(app)
+
     @app.after_request
     def _headers(response):
         for name, value in SECURITY_HEADERS.items():
@@ -101,8 +105,6 @@ def init_request_hooks(app: Flask) -> None:
         if request.endpoint != "static" and current_user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"
         return response
-
-    transaction.init_app(app)  # commits, then delivers the request's mail
 
     @app.teardown_request
     def _end_request_session(exc):
