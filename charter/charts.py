@@ -573,9 +573,9 @@ def _drawn(kind, categories, series, *, title, unit, category_header, alt, y_ran
                          title, unit, category_header, alt, y_range, locale)
 
 
-@lru_cache(maxsize=256)
-def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
-                  locale) -> Chart:
+def _table(kind, categories, series_list, category_header, locale) -> tuple[list, list]:
+    """The chart's numbers as a table: its column headings and rows (a Total column for
+    stacked bars)."""
     stacked = kind == "hbar-stacked"
     columns = [category_header or (_("Period") if kind == "line" else _("Category")),
                *(name for name, _values in series_list)]
@@ -588,50 +588,72 @@ def _drawn_cached(key, kind, categories, series_list, title, unit, category_head
         rows.append((category, *cells))
     if stacked:
         columns.append(_("Total"))
+    return columns, rows
+
+
+def _alt_text(kind, categories, series_list, title, unit) -> str:
+    kinds = {"line": _("Line chart"), "hbar": _("Horizontal bar chart"),
+             "hbar-stacked": _("Stacked horizontal bar chart")}
+    alt = (_("%(kind)s: %(title)s.", kind=kinds[kind], title=title) if title
+           else f"{kinds[kind]}.")
+    alt += " " + _("%(series)s for %(categories)s.",
+                   series=", ".join(name for name, _v in series_list) or _("no series"),
+                   categories=", ".join(categories) or _("no categories"))
+    if unit:
+        alt += " " + _("Values in %(unit)s.", unit=unit)
+    return alt
+
+
+def _kind_options(kind, categories, series_list, y_range, legend, options) -> tuple[type, int]:
+    """Add the options of a line or bar chart to `options`; return pygal's class for it and
+    the chart's height."""
+    if kind == "line":
+        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
+                       dots_size=5, allow_interruptions=True)
+        if y_range:
+            options["range"] = y_range
+        return pygal.Line, HEIGHT
+    stacked = kind == "hbar-stacked"
+    labels = _whole_number_labels(list(series_list), stacked)
+    if labels:
+        options["y_labels"] = labels
+    options.update(print_values=False, rounded_bars=0)
+    per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
+    legend_rows = -(-len(series_list) // 3) if legend else 0
+    height = max(HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
+    return (pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar), height
+
+
+def _legend_room(config: dict, series: int) -> int:
+    """pygal reserves order // columns legend rows, one short when the last row is partly
+    filled (5 series in 3 columns): give the missing row its room. Returns the extra height."""
+    columns_ = config["legend_at_bottom_columns"]
+    missing = -(-series // columns_) - max(1, series // columns_)
+    if missing <= 0:
+        return 0
+    config["margin_bottom"] = config["margin"] + 26 * missing
+    return 26 * missing
+
+
+@lru_cache(maxsize=256)
+def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
+                  locale) -> Chart:
+    columns, rows = _table(kind, categories, series_list, category_header, locale)
     empty = not categories or all(v is None for _n, values in series_list for v in values)
     if alt is None:
-        kinds = {"line": _("Line chart"), "hbar": _("Horizontal bar chart"),
-                 "hbar-stacked": _("Stacked horizontal bar chart")}
-        alt = (_("%(kind)s: %(title)s.", kind=kinds[kind], title=title) if title
-               else f"{kinds[kind]}.")
-        alt += " " + _("%(series)s for %(categories)s.",
-                       series=", ".join(name for name, _v in series_list) or _("no series"),
-                       categories=", ".join(categories) or _("no categories"))
-        if unit:
-            alt += " " + _("Values in %(unit)s.", unit=unit)
+        alt = _alt_text(kind, categories, series_list, title, unit)
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(series_list))]
     chart_id = _chart_id(key)
-    legend = len(series_list) > 1 or stacked
+    legend = len(series_list) > 1 or kind == "hbar-stacked"
     options = {
         "value_formatter": lambda v: format_number(v, locale),
         "show_legend": legend,
         "y_title": unit or None,
     }
-    height = HEIGHT
-    if kind == "line":
-        cls = pygal.Line
-        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
-                       dots_size=5, allow_interruptions=True)
-        if y_range:
-            options["range"] = y_range
-    else:
-        cls = pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar
-        labels = _whole_number_labels(list(series_list), stacked)
-        if labels:
-            options["y_labels"] = labels
-        options.update(print_values=False, rounded_bars=0)
-        per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
-        legend_rows = -(-len(series_list) // 3) if legend else 0
-        height = max(HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
+    cls, height = _kind_options(kind, categories, series_list, y_range, legend, options)
     config = _config(colours, title, chart_id, len(series_list) if legend else 0, **options)
     if legend:
-        # pygal reserves order // columns legend rows, one short when the last row is partly
-        # filled (5 series in 3 columns): give the missing row its room.
-        columns_ = config["legend_at_bottom_columns"]
-        missing = -(-len(series_list) // columns_) - max(1, len(series_list) // columns_)
-        if missing > 0:
-            config["margin_bottom"] = config["margin"] + 26 * missing
-            height += 26 * missing
+        height += _legend_room(config, len(series_list))
     chart = cls(**config)
     chart.height = height
     # pygal draws horizontal bars bottom up: reverse them so they read top down like the table.
@@ -647,8 +669,7 @@ def _drawn_cached(key, kind, categories, series_list, title, unit, category_head
         chart.add(name, [float(values[i]) if values[i] is not None else None for i in order], **extra)
     svg = _render(chart, chart_id, alt)
     return Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), height=height,
-                        empty=empty)
-
+                 empty=empty)
 
 
 # --- the commitment page's helper --------------------------------------------------------

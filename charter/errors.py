@@ -53,74 +53,83 @@ def render_error(status: int, message: str | None = None, title: str | None = No
     return html, status
 
 
-def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def _csrf(exc):
-        return render_error(
-            400,
-            _l(
-                "This form had expired or did not come from this site, so nothing was saved. "
-                "Go back, reload the page and send it again."
-            ),
+def _csrf(exc):
+    return render_error(
+        400,
+        _l(
+            "This form had expired or did not come from this site, so nothing was saved. "
+            "Go back, reload the page and send it again."
+        ),
+    )
+
+
+def _untrusted_host(exc):
+    # A Host header outside TRUSTED_HOSTS: Flask could not build a URL adapter for
+    # it, so bind one to SITE_URL for the error page's links (they are all relative).
+    ctx = request_ctx._get_current_object()
+    if ctx.url_adapter is None:
+        parts = urlsplit(current_app.config["SITE_URL"])
+        ctx.url_adapter = current_app.url_map.bind(
+            parts.netloc or "localhost", script_name=parts.path or "/",
+            url_scheme=parts.scheme or "https",
         )
+    return render_error(400, _l("This service does not answer to that address."))
 
-    @app.errorhandler(SecurityError)
-    def _untrusted_host(exc):
-        # A Host header outside TRUSTED_HOSTS: Flask could not build a URL adapter for
-        # it, so bind one to SITE_URL for the error page's links (they are all relative).
-        ctx = request_ctx._get_current_object()
-        if ctx.url_adapter is None:
-            parts = urlsplit(app.config["SITE_URL"])
-            ctx.url_adapter = app.url_map.bind(
-                parts.netloc or "localhost", script_name=parts.path or "/",
-                url_scheme=parts.scheme or "https",
-            )
-        return render_error(400, _l("This service does not answer to that address."))
 
-    @app.errorhandler(PermissionDenied)
-    def _denied(exc):
-        return render_error(403, str(exc) or None)
+def _denied(exc):
+    return render_error(403, str(exc) or None)
 
-    @app.errorhandler(PdfRenderError)
-    def _pdf_failed(exc: PdfRenderError):
-        # Routes that render (publishing, corrections) answer beside the form; this covers
-        # every other PDF (certificates, site and global PDFs): a clear page, never a 500.
-        db.session.rollback()
-        app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
-        return render_error(503, exc.message, title=_l("The PDF could not be made"))
 
-    @app.errorhandler(RuleError)
-    def _refused(exc: RuleError):
-        # A rule refused a request that has no form to show the message beside (a button,
-        # a link): its status and, unless the record is simply not there, its message.
-        db.session.rollback()
-        return render_error(exc.status, None if exc.status == 404 else exc.message)
+def _pdf_failed(exc: PdfRenderError):
+    # Routes that render (publishing, corrections) answer beside the form; this covers
+    # every other PDF (certificates, site and global PDFs): a clear page, never a 500.
+    db.session.rollback()
+    current_app.logger.warning("PDF not made on %s %s: %s", request.method, request.path, exc)
+    return render_error(503, exc.message, title=_l("The PDF could not be made"))
 
-    @app.errorhandler(StaleDataError)
-    def _stale(exc):
-        db.session.rollback()
-        return render_error(409)
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        status = exc.code or 500
-        if status == 429:
-            return render_error(429, _l(
-                "Too many attempts from your connection. Please wait a minute before trying "
-                "again."
-            ))
-        if request.path.startswith("/api/"):
-            title, default = MESSAGES.get(status, (exc.name, exc.description))
-            error = {"status": status, "title": str(title), "message": str(default)}
-            return {"error": error}, status
-        if status in MESSAGES:
-            return render_error(status)
-        return exc
+def _refused(exc: RuleError):
+    # A rule refused a request that has no form to show the message beside (a button,
+    # a link): its status and, unless the record is simply not there, its message.
+    db.session.rollback()
+    return render_error(exc.status, None if exc.status == 404 else exc.message)
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        db.session.rollback()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        if app.testing and not app.config.get("RENDER_500_IN_TESTS"):
-            raise exc
-        return render_error(500)
+
+def _stale(exc):
+    db.session.rollback()
+    return render_error(409)
+
+
+def _http(exc: HTTPException):
+    status = exc.code or 500
+    if status == 429:
+        return render_error(429, _l(
+            "Too many attempts from your connection. Please wait a minute before trying "
+            "again."
+        ))
+    if request.path.startswith("/api/"):
+        title, default = MESSAGES.get(status, (exc.name, exc.description))
+        error = {"status": status, "title": str(title), "message": str(default)}
+        return {"error": error}, status
+    if status in MESSAGES:
+        return render_error(status)
+    return exc
+
+
+def _unexpected(exc: Exception):
+    db.session.rollback()
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if current_app.testing and not current_app.config.get("RENDER_500_IN_TESTS"):
+        raise exc
+    return render_error(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(SecurityError, _untrusted_host)
+    app.register_error_handler(PermissionDenied, _denied)
+    app.register_error_handler(PdfRenderError, _pdf_failed)
+    app.register_error_handler(RuleError, _refused)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(Exception, _unexpected)

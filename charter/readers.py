@@ -191,6 +191,29 @@ def _cell_decimal_text(raw: str, decimal_comma: bool) -> str:
     return text
 
 
+def _as_decimal(raw: Any, *, cell: bool, decimal_comma: bool) -> Decimal:
+    """The number in a value that is not blank, unchecked for size: bools, other types and
+    text that is not a number are refused."""
+    if isinstance(raw, bool):
+        raise ReadError(NOT_A_NUMBER)
+    if isinstance(raw, Decimal):
+        return raw
+    if isinstance(raw, int):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    if not isinstance(raw, str):
+        raise ReadError(NOT_A_NUMBER)
+    text = raw.strip()
+    if len(text) > NUMBER_INPUT_MAX:
+        raise ReadError(NOT_A_NUMBER)
+    text = _cell_decimal_text(text, decimal_comma) if cell else _typed_decimal_text(text)
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the patterns admit only numbers
+        raise ReadError(NOT_A_NUMBER) from exc
+
+
 def read_decimal(raw: Any, *, max_abs: Decimal = DEFAULT_MAX_ABS, places: int = DEFAULT_PLACES,
                  minimum: Decimal | None = None, cell: bool = False,
                  decimal_comma: bool = False) -> Decimal | None:
@@ -203,25 +226,7 @@ def read_decimal(raw: Any, *, max_abs: Decimal = DEFAULT_MAX_ABS, places: int = 
     rounded by the caller."""
     if is_blank(raw):
         return None
-    if isinstance(raw, bool):
-        raise ReadError(NOT_A_NUMBER)
-    if isinstance(raw, Decimal):
-        number = raw
-    elif isinstance(raw, int):
-        number = Decimal(raw)
-    elif isinstance(raw, float):
-        number = Decimal(repr(raw))
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if len(text) > NUMBER_INPUT_MAX:
-            raise ReadError(NOT_A_NUMBER)
-        text = _cell_decimal_text(text, decimal_comma) if cell else _typed_decimal_text(text)
-        try:
-            number = Decimal(text)
-        except InvalidOperation as exc:  # pragma: no cover - the patterns admit only numbers
-            raise ReadError(NOT_A_NUMBER) from exc
-    else:
-        raise ReadError(NOT_A_NUMBER)
+    number = _as_decimal(raw, cell=cell, decimal_comma=decimal_comma)
     if not number.is_finite():
         raise ReadError(NOT_A_NUMBER)
     if abs(number) >= max_abs:

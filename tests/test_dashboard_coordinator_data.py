@@ -117,7 +117,7 @@ def build(world, *, with_events: bool = True) -> Varied:
         v.commitments.append(c)
         return c
 
-    P, R, D = CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED, CommitmentStatus.DRAFT
+    P, R, D = CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED, CommitmentStatus.DRAFT  # noqa: N806 - short names keep the fixture table readable
     a1 = commit(fenland, d1, P, Completion.COMPLETED, RAG.ON_TRACK)
     a2 = commit(fenland, d1, P, Completion.LIMITED, RAG.AT_RISK, title="+SUM(1,2) formula title")
     a3 = commit(fenland, d2, R, Completion.WITHDRAWN, RAG.OFF_TRACK)

@@ -133,7 +133,7 @@ def build_scenario(world) -> Scenario:
     db.session.add(SignatureWithdrawal(signature=withdrawn_signature, withdrawn_by_id=lead.id,
                                        reason="Left", withdrawn_at=datetime(2025, 9, 1, tzinfo=UTC)))
 
-    P, R, D = CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED, CommitmentStatus.DRAFT
+    P, R, D = CommitmentStatus.PUBLISHED, CommitmentStatus.RETIRED, CommitmentStatus.DRAFT  # noqa: N806 - short names keep the fixture table readable
     c_org_done = f.commitment(org, d1, title="Fewer restraints", status=P, completion=Completion.COMPLETED)
     c_org_subst = f.commitment(org, d1, title="Calmer wards", status=P, completion=Completion.SUBSTANTIAL)
     c_org_draft = f.commitment(org, d2, title="DRAFTLEAK plan", status=D, completion=Completion.COMPLETED)

@@ -222,7 +222,7 @@ def test_gunicorn_sends_no_name_or_version(tmp_path):
     )
     try:
         address = _listening_address(process)
-        with urllib.request.urlopen(f"http://{address}/", timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://{address}/", timeout=30) as response:
             headers = response.headers
             assert response.read() == b"ok"
         assert headers["Server"] == "web"

@@ -410,7 +410,7 @@ def test_a_utf16_file(world, data):
 
 
 def test_garbage_bytes(world, data):
-    content = random.Random(4).randbytes(4000)  # noqa: S311 - test data
+    content = random.Random(4).randbytes(4000)
     assert _problem(world, content).message.startswith("This file is neither a CSV file nor an Excel")
 
 

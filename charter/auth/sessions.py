@@ -35,7 +35,7 @@ MAX_REMEMBER = timedelta(days=30)
 USER_AGENT_LENGTH = 200
 
 
-class SessionNotFound(Exception):
+class SessionNotFound(Exception):  # noqa: N818 - reads better where it is raised
     pass
 
 

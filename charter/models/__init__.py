@@ -97,4 +97,4 @@ __all__ = [
     "UserSession",
     "fold_name",
 ]
-from charter.models import guards  # noqa: E402,F401  (registers the immutability listeners)
+from charter.models import guards  # noqa: F401  (registers the immutability listeners)

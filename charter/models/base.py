@@ -67,7 +67,7 @@ class VersionedMixin:
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     @declared_attr.directive
-    def __mapper_args__(cls):
+    def __mapper_args__(cls):  # noqa: N805 - a declared_attr is given the class
         return {"version_id_col": cls.version}
 
 

@@ -297,6 +297,12 @@ def _recheck(report: ProgressReport, publication: Publication) -> None:
                             "so nothing was published. See its status now."), status=409)
 
 
+def _decided(actor, correction: ReportCorrection, status: CorrectionStatus, at: datetime) -> None:
+    correction.status = status
+    correction.decided_by_id = getattr(actor, "id", None)
+    correction.decided_at = at
+
+
 def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, *,
            submitted: bool = False, approved: bool = False, text: ReportText | None = None,
            correction: ReportCorrection | None = None) -> ReportRevision:
@@ -332,9 +338,7 @@ def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, 
     if number == 1:
         _review(actor, report, ReviewAction.PUBLISHED)
     if correction is not None:
-        correction.status = CorrectionStatus.PUBLISHED
-        correction.decided_by_id = getattr(actor, "id", None)
-        correction.decided_at = now
+        _decided(actor, correction, CorrectionStatus.PUBLISHED, now)
         correction.revision_number = number
     try:
         db.session.flush()
@@ -342,10 +346,20 @@ def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, 
         transaction.undo()
         raise ReportError(_("This report has just been published by someone else."),
                           status=409) from exc
+    _announce(actor, report, revision, previous, submitted=submitted, changes=changes,
+              corrected=text is not None, correction=correction)
+    return revision
+
+
+def _announce(actor, report: ProgressReport, revision: ReportRevision, previous: ReportStatus,
+              *, submitted: bool, corrected: bool, changes: dict,
+              correction: ReportCorrection | None) -> None:
+    """The audit trail and the leads' email of a publication, once it is flushed."""
+    number = revision.number
     if submitted:
         _record(actor, "report.submitted", report, {"status": [previous, ReportStatus.SUBMITTED]})
         previous = ReportStatus.SUBMITTED
-    if text is not None:
+    if corrected:
         details = dict.fromkeys(changes, "changed")
         if correction is not None:
             details["correction"] = correction.id
@@ -358,7 +372,6 @@ def _store(actor, report: ProgressReport, publication: Publication, pdf: bytes, 
             if number == 1 else _("A corrected revision of your %(cycle)s report is published",
                                   cycle=report.cycle.name),
             "email/report_published.txt", report, "report_published", revision=revision)
-    return revision
 
 
 def _publish_now(actor, report: ProgressReport, *, text: ReportText | None = None,
@@ -524,10 +537,8 @@ def return_correction(actor, correction: ReportCorrection, comment: str,
         raise ReportError(_("Say what needs to change: the organisation sees your comments "
                             "beside its correction."), "comment")
     report = correction.report
-    correction.status = CorrectionStatus.RETURNED
+    _decided(actor, correction, CorrectionStatus.RETURNED, utcnow())
     correction.comment = comment.strip()
-    correction.decided_by_id = actor.id
-    correction.decided_at = utcnow()
     db.session.flush()
     _record(actor, "report.correction_returned", report,
             {"correction": correction.id,

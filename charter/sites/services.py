@@ -54,7 +54,7 @@ class CharterVersionError(RuleError):
     the message belongs to."""
 
 
-class DraftExists(CharterVersionError):
+class DraftExists(CharterVersionError):  # noqa: N818 - it is a situation, not a failure
     """The site already has a draft: edit that one rather than start another."""
 
     def __init__(self, draft: CharterVersion):
@@ -66,7 +66,7 @@ class DraftExists(CharterVersionError):
         self.draft = draft
 
 
-class NotADraft(CharterVersionError):
+class NotADraft(CharterVersionError):  # noqa: N818 - it is a situation, not a failure
     """Open and superseded versions are history: never edited, opened again or deleted."""
 
     def __init__(self, version: CharterVersion, message: str | None = None):
