@@ -29,7 +29,6 @@ from charter.api.links import Links
 from charter.commitments.indicators import number_text
 from charter.extensions import db
 from charter.models import (
-    PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     CharterStatus,
@@ -63,7 +62,7 @@ def organisation_is_public(org=Organisation):
 
 def commitment_is_public():
     """On a query that joins Commitment to its lead Organisation."""
-    return and_(Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES), organisation_is_public())
+    return and_(Commitment.is_public, organisation_is_public())
 
 
 def public_commitment_ids() -> Select:
@@ -88,7 +87,7 @@ def has_public_commitment_in(domain_id: int):
     """On a query of Organisation: it leads a public commitment under this domain."""
     return exists().where(
         Commitment.organisation_id == Organisation.id, Commitment.domain_id == domain_id,
-        Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+        Commitment.is_public)
 
 
 def latest_revision_number():

@@ -234,8 +234,7 @@ def usage_count(domain: ChangeDomain) -> int:
 
 
 def all_domains() -> list[ChangeDomain]:
-    return list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position,
-                                                                 ChangeDomain.id)))
+    return list(db.session.scalars(ChangeDomain.ordered()))
 
 
 def usage_counts() -> dict[int, int]:
@@ -255,7 +254,7 @@ def domain_by_slug(slug: str) -> ChangeDomain | None:
 def public_commitments_filter():
     """Public commitments (published or retired) of organisations whose profile is public."""
     return (
-        Commitment.status != CommitmentStatus.DRAFT,
+        Commitment.is_public,
         Organisation.status.in_(PUBLIC_ORGANISATION_STATUSES),
     )
 

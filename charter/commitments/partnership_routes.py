@@ -195,8 +195,7 @@ def _joint_filters(form: JointCommitmentFilterForm, site: Site | None,
 @bp.route("/partnerships", endpoint="partnerships")
 def joint_commitments():
     sites = _all_sites()
-    domains = list(db.session.scalars(
-        select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.id)))
+    domains = list(db.session.scalars(ChangeDomain.ordered()))
     form = JointCommitmentFilterForm(request.args, sites=sites, domains=domains)
     valid = form.validate()
     filters = partnerships.JointFilters()

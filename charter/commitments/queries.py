@@ -14,7 +14,6 @@ from charter.models import (
     ChangeDomain,
     Commitment,
     CommitmentIndicator,
-    CommitmentStatus,
     Organisation,
     Partnership,
     PartnershipStatus,
@@ -95,11 +94,11 @@ def organisation_commitments(organisation: Organisation, *, include_drafts: bool
         .order_by(Commitment.id)
     )
     if not include_drafts:
-        query = query.where(Commitment.status != CommitmentStatus.DRAFT)
+        query = query.where(Commitment.is_public)
     else:
         # Another organisation's drafts are never shown, even if it invited this one.
         query = query.where(
-            or_(Commitment.status != CommitmentStatus.DRAFT,
+            or_(Commitment.is_public,
                 Commitment.organisation_id == organisation.id)
         )
     groups: OrderedDict[int, DomainGroup] = OrderedDict()

@@ -39,7 +39,6 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from charter import permissions
 from charter.extensions import db
 from charter.models import (
-    PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
     RAG,
     AuditEvent,
@@ -201,7 +200,7 @@ def _with_public_commitments_in(domain_id: int):
     slower on SQLite at 400 organisations and 8,000 commitments)."""
     return Organisation.id.in_(
         select(Commitment.organisation_id).where(Commitment.domain_id == domain_id,
-                                                 Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES)))
+                                                 Commitment.is_public))
 
 
 def public_commitments_query(site_id: int) -> Select:
@@ -211,7 +210,7 @@ def public_commitments_query(site_id: int) -> Select:
         .join(Organisation, Organisation.id == Commitment.organisation_id)
         .where(Organisation.site_id == site_id,
                Organisation.status.in_(PUBLIC_ORGANISATION_STATUSES),
-               Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+               Commitment.is_public)
     )
 
 
@@ -249,15 +248,14 @@ def joint_sector_counts(site_id: int):
         .join(partner, partner.id == Partnership.organisation_id)
         .where(Organisation.site_id == site_id,
                Organisation.status.in_(PUBLIC_ORGANISATION_STATUSES),
-               Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+               Commitment.is_public)
         .group_by(Commitment.id, Organisation.sector)
         .subquery("joint_sectors")
     )
 
 
 def all_domains() -> list[ChangeDomain]:
-    return list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position,
-                                                                 ChangeDomain.id)))
+    return list(db.session.scalars(ChangeDomain.ordered()))
 
 
 def site_organisation(site: Site, slug: str) -> Organisation | None:
@@ -380,7 +378,7 @@ def _coverage(site: Site, domains: list[ChangeDomain]) -> tuple[list[CoverageRow
     organisations that have none (one query)."""
     ids = [d.id for d in domains]
     joined = and_(Commitment.organisation_id == Organisation.id,
-                  Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+                  Commitment.is_public)
     per_domain = [func.coalesce(func.sum(case((Commitment.domain_id == i, 1), else_=0)), 0)
                   for i in ids]
     covered = func.count(func.distinct(case((Commitment.domain_id.in_(ids), Commitment.domain_id))))
@@ -400,7 +398,7 @@ def _coverage(site: Site, domains: list[ChangeDomain]) -> tuple[list[CoverageRow
     with_some = dict(db.session.execute(
         select(Commitment.domain_id, func.count(func.distinct(Commitment.organisation_id)))
         .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(_approved_in(site), Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+        .where(_approved_in(site), Commitment.is_public)
         .group_by(Commitment.domain_id)
     ).all())
     return matrix, with_some
@@ -522,7 +520,7 @@ def organisations_query(scope: Scope, filters: OrganisationFilters) -> Select:
     public_count = (
         select(func.count(Commitment.id))
         .where(Commitment.organisation_id == Organisation.id,
-               Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES))
+               Commitment.is_public)
         .correlate(Organisation).scalar_subquery()
     )
     query = select(Organisation, status.label("reporting_status"),

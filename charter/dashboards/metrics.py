@@ -45,7 +45,6 @@ from charter import charts
 from charter.extensions import db
 from charter.formatting import zone
 from charter.models import (
-    PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     Commitment,
@@ -86,7 +85,7 @@ def public_organisation():
 
 def public_commitment():
     """SQL condition on Commitment: published or retired (never a draft)."""
-    return Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES)
+    return Commitment.is_public
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -154,8 +153,7 @@ def with_columns(chart: charts.Chart, headers, cells_per_row) -> charts.Chart:
 # --- building blocks shared by both views -------------------------------------------------------
 
 def _domains() -> list[ChangeDomain]:
-    return list(db.session.scalars(
-        select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.name, ChangeDomain.id)))
+    return list(db.session.scalars(ChangeDomain.ordered()))
 
 
 def _end_of_day_utc(day: date, tz_name: str | None) -> datetime:
@@ -337,10 +335,11 @@ def _domains_section(site: Site) -> dict:
         .subquery()
     )
     rows = db.session.execute(
-        select(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug, counts.c.completion, counts.c.n)
+        ChangeDomain.ordered()
+        .with_only_columns(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug,
+                           counts.c.completion, counts.c.n)
         .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
         .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
-        .order_by(ChangeDomain.position, ChangeDomain.name, ChangeDomain.id)
     ).all()
     domains: dict[int, dict] = {}
     for domain_id, name, slug, completion, n in rows:

@@ -98,7 +98,7 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
                     password_hash=password_hash)
         db.session.add_all([user, SiteCoordinator(user=user, site=site)])
     db.session.flush()
-    domain_ids = [d.id for d in db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position))]
+    domain_ids = [d.id for d in db.session.scalars(ChangeDomain.ordered())]
     indicator_ids = list(db.session.scalars(
         select(Indicator.id).where(Indicator.organisation_id.is_(None)).order_by(Indicator.id)))
 
@@ -176,7 +176,7 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
     _bulk(Commitment, rows)
     commitments = db.session.execute(select(Commitment.id, Commitment.organisation_id, Commitment.status)
                                      .order_by(Commitment.id)).all()
-    public_commitments = [c for c in commitments if c.status != CommitmentStatus.DRAFT]
+    public_commitments = [c for c in commitments if c.is_public]
 
     # Partnerships: about one public commitment in eight is joint.
     partnership_rows = []

@@ -21,9 +21,7 @@ def index():
         "supporters": sum(c.supporters for c in counts),
         "sites": len(counts),
     }
-    domains = db.session.scalars(
-        db.select(ChangeDomain).where(ChangeDomain.is_active).order_by(ChangeDomain.position)
-    ).all()
+    domains = db.session.scalars(ChangeDomain.ordered().where(ChangeDomain.is_active)).all()
     return render_template("main/index.html", counts=counts, totals=totals, domains=domains)
 
 

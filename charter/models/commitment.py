@@ -6,7 +6,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column, utcnow
 from charter.models.enums import (
@@ -79,9 +81,16 @@ class Commitment(VersionedMixin, TimestampMixin, Base):
         back_populates="commitment", cascade="all, delete-orphan", order_by="CommitmentIndicator.id"
     )
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
+        """Published or retired: anyone may read it (a draft is seen only inside its
+        organisation and by its site's coordinators). In SQL too: .where(Commitment.is_public)."""
         return self.status in PUBLIC_COMMITMENT_STATUSES
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return cls.status.in_(PUBLIC_COMMITMENT_STATUSES)
 
     def __repr__(self) -> str:
         return f"<Commitment {self.id} {self.title!r}>"

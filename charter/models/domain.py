@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String, Text
+from sqlalchemy import Select, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from charter.models.base import Base, TimestampMixin, VersionedMixin
@@ -19,6 +19,14 @@ class ChangeDomain(VersionedMixin, TimestampMixin, Base):
     source_note: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    @classmethod
+    def ordered(cls) -> Select[tuple[ChangeDomain]]:
+        """Every change domain in the order people see them everywhere (pages, forms, charts,
+        exports): by position, then by name. Add .where(ChangeDomain.is_active) for the
+        active ones, or .with_only_columns(...) for some columns in the same order."""
+        return select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.name,
+                                             ChangeDomain.id)
 
     def __repr__(self) -> str:
         return f"<ChangeDomain {self.slug}>"

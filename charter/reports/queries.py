@@ -8,7 +8,6 @@ from sqlalchemy.orm import joinedload, undefer
 from charter.extensions import db
 from charter.models import (
     Commitment,
-    CommitmentStatus,
     Organisation,
     ProgressReport,
     ReportingCycle,
@@ -37,7 +36,7 @@ def published_reports_query(*, site_id=None, cycle_id=None, sector=None, domain_
     if domain_id is not None:
         query = query.where(exists().where(
             Commitment.organisation_id == Organisation.id, Commitment.domain_id == domain_id,
-            Commitment.status != CommitmentStatus.DRAFT))
+            Commitment.is_public))
     if search:
         folded = fold_name(search)
         conditions = [func.lower(ProgressReport.summary).contains(search.strip().lower(),

@@ -28,7 +28,7 @@ def _filter_form():
     sites = list(db.session.scalars(select(Site).order_by(Site.name)))
     cycles = list(db.session.scalars(
         select(ReportingCycle).order_by(ReportingCycle.due_date.desc(), ReportingCycle.id)))
-    domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position)))
+    domains = list(db.session.scalars(ChangeDomain.ordered()))
     form = ReportFilterForm(request.args)
     sites_by_id = {s.id: s for s in sites}
     form.site.choices = fc.choices(((s.slug, s.name) for s in sites), empty=_("All sites"))

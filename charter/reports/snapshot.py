@@ -20,7 +20,6 @@ from charter.commitments.queries import commitment_page_options
 from charter.extensions import db
 from charter.models import (
     Commitment,
-    CommitmentStatus,
     Partnership,
     PartnershipStatus,
     ProgressReport,
@@ -59,7 +58,7 @@ def report_commitments(report: ProgressReport) -> list[Commitment]:
     return list(db.session.scalars(
         select(Commitment)
         .where(or_(Commitment.organisation_id == org.id, Commitment.id.in_(joint)),
-               Commitment.status != CommitmentStatus.DRAFT)
+               Commitment.is_public)
         .options(*commitment_page_options())
     ).unique())
 
