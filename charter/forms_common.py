@@ -230,3 +230,10 @@ class DateField(ReadField):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that POST."""
+
+
+class VersionForm(FlaskForm):
+    """A button that acts on a versioned record: the CSRF token and the row version that was
+    shown, so acting on a record someone has changed since is an edit conflict."""
+
+    version = IdField()

@@ -8,7 +8,6 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired
 
 from charter import forms_common as fc
-from charter.forms_common import EmptyForm as EmptyForm  # the routes' buttons use it from here
 from charter.models import RAG, Ambition, Completion
 
 

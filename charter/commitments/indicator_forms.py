@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 
 from charter import forms_common as fc
 from charter import readers
-from charter.commitments import indicators as services
+from charter.commitments import indicators
 from charter.models import Direction
 
 
@@ -22,8 +22,8 @@ class NumberField(fc.DecimalField):
     '3,5', '-2', '1,234.5'; '1,500' alone is refused as ambiguous. `.data` is a Decimal."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, max_abs=services.MAX_ABS_VALUE,
-                         places=services.MAX_DECIMALS, **kwargs)
+        super().__init__(label, validators, max_abs=indicators.MAX_ABS_VALUE,
+                         places=indicators.MAX_DECIMALS, **kwargs)
 
 
 class TargetsMixin:
@@ -34,8 +34,8 @@ class TargetsMixin:
     target_date = fc.DateField(
         _l("Target date"), description=_l("When you aim to reach it. On or after the baseline date."))
 
-    def targets(self) -> services.Targets:
-        return services.Targets(
+    def targets(self) -> indicators.Targets:
+        return indicators.Targets(
             baseline_value=self.baseline_value.data, baseline_date=self.baseline_date.data,
             target_value=self.target_value.data, target_date=self.target_date.data,
         )
@@ -46,15 +46,15 @@ class AttachIndicatorForm(TargetsMixin, FlaskForm):
         _l("Indicator from the catalogue"), validate_choice=False,
         description=_l("Choose one, or leave this empty and define your own below."),
     )
-    name = fc.text(_l("Name"), max_length=services.NAME_MAX, required=False)
-    definition = fc.long_text(_l("Definition"), max_length=services.DEFINITION_MAX, required=False,
+    name = fc.text(_l("Name"), max_length=indicators.NAME_MAX, required=False)
+    definition = fc.long_text(_l("Definition"), max_length=indicators.DEFINITION_MAX, required=False,
                               rows=3, description=_l("What is counted, and how."))
-    unit = fc.text(_l("Unit"), max_length=services.UNIT_MAX, required=False,
+    unit = fc.text(_l("Unit"), max_length=indicators.UNIT_MAX, required=False,
                    description=_l("E.g. “per 1,000 occupied bed days”, “%”, “people”. If values can "
                                   "be below zero (a change or a net balance), say so: “± points”."))
     direction = RadioField(_l("Which way is better?"), choices=fc.enum_choices(Direction),
                            validators=[Optional()], validate_choice=False)
-    reference = fc.text(_l("Reference"), max_length=services.REFERENCE_MAX, required=False,
+    reference = fc.text(_l("Reference"), max_length=indicators.REFERENCE_MAX, required=False,
                         description=_l("Optional: where the measure comes from, e.g. a national "
                                        "dataset code."))
 
@@ -73,9 +73,9 @@ class AttachIndicatorForm(TargetsMixin, FlaskForm):
         except readers.ReadError:
             return -1
 
-    def own(self) -> services.OwnIndicator:
+    def own(self) -> indicators.OwnIndicator:
         direction = self.direction.data
-        return services.OwnIndicator(
+        return indicators.OwnIndicator(
             name=self.name.data or "", unit=self.unit.data or "",
             direction=Direction(direction) if direction in {d.value for d in Direction} else None,
             definition=self.definition.data or "", reference=self.reference.data or "",
@@ -116,7 +116,7 @@ class MeasurementForm(FlaskForm):
     value = NumberField(_l("Value"),
                         validators=[InputRequired(message=_l("Enter the value for this period."))],
                         description=_l("Decimals with . or , are fine."))
-    note = fc.long_text(_l("Note"), max_length=services.NOTE_MAX, required=False, rows=2, printed=True,
+    note = fc.long_text(_l("Note"), max_length=indicators.NOTE_MAX, required=False, rows=2, printed=True,
                         description=_l("Optional: anything a reader needs to know about this figure."))
     commitment_indicator = HiddenField()
 
@@ -147,8 +147,8 @@ class MeasurementForm(FlaskForm):
             self.period_start.data, self.period_end.data = start, end
         return ok
 
-    def values(self) -> services.MeasurementValues:
-        return services.MeasurementValues(period_start=self.period_start.data,
+    def values(self) -> indicators.MeasurementValues:
+        return indicators.MeasurementValues(period_start=self.period_start.data,
                                           period_end=self.period_end.data,
                                           value=self.value.data, note=self.note.data or "")
 

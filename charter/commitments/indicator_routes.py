@@ -15,12 +15,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from charter import charts, permissions
-from charter.commitments import bp, queries
-from charter.commitments import indicators as services
-from charter.commitments.forms import EmptyForm
+from charter.commitments import bp, indicators, queries
 from charter.commitments.indicator_forms import AttachIndicatorForm, EditTargetsForm, MeasurementForm
 from charter.commitments.updates import site_today
 from charter.extensions import db
+from charter.forms_common import EmptyForm
 from charter.lookups import visible_or_404
 from charter.models import Commitment, CommitmentIndicator, Measurement
 from charter.rules import RuleError
@@ -53,7 +52,7 @@ def _indicator_or_404(ci_id: int) -> tuple[Commitment, CommitmentIndicator]:
     commitment_id = db.session.scalar(
         select(CommitmentIndicator.commitment_id).where(CommitmentIndicator.id == ci_id))
     commitment = _manageable(commitment_id)
-    return commitment, services.indicator_of(commitment, ci_id)
+    return commitment, indicators.indicator_of(commitment, ci_id)
 
 
 def _found(service, *args, **kwargs):
@@ -73,8 +72,8 @@ def _found(service, *args, **kwargs):
 @login_required
 def add_indicator(commitment_id: int):
     commitment = _manageable(commitment_id)
-    form = AttachIndicatorForm(catalogue=services.attachable_catalogue())
-    outcome = submit(form, lambda: services.attach_indicator(
+    form = AttachIndicatorForm(catalogue=indicators.attachable_catalogue())
+    outcome = submit(form, lambda: indicators.attach_indicator(
         current_user, commitment, catalogue_id=form.catalogue_id(), own=form.own(),
         targets=form.targets()))
     if outcome:
@@ -86,11 +85,11 @@ def add_indicator(commitment_id: int):
 
 
 def _show_targets(form: EditTargetsForm, ci: CommitmentIndicator) -> None:
-    form.baseline_value.data = services.number_text(ci.baseline_value) or ""
+    form.baseline_value.data = indicators.number_text(ci.baseline_value) or ""
     form.baseline_date.data = ci.baseline_date
-    form.target_value.data = services.number_text(ci.target_value) or ""
+    form.target_value.data = indicators.number_text(ci.target_value) or ""
     form.target_date.data = ci.target_date
-    form.state.data = services.state_token(ci)
+    form.state.data = indicators.state_token(ci)
 
 
 @bp.route("/commitment-indicators/<int:ci_id>/edit", methods=["GET", "POST"])
@@ -100,7 +99,7 @@ def edit_indicator(ci_id: int):
     form = EditTargetsForm()
     if request.method == "GET":
         _show_targets(form, ci)
-    outcome = submit(form, lambda: _found(services.update_targets, current_user, commitment, ci.id,
+    outcome = submit(form, lambda: _found(indicators.update_targets, current_user, commitment, ci.id,
                                           form.targets(), expected_state=form.state.data))
     if outcome:
         flash(_("The baseline and target of “%(name)s” are saved.", name=ci.indicator.name),
@@ -109,7 +108,7 @@ def edit_indicator(ci_id: int):
     if request.method == "POST":  # nothing was kept: show the indicator as it is now
         commitment, ci = _indicator_or_404(ci_id)
     if outcome.conflict:
-        form.state.data = services.state_token(ci)
+        form.state.data = indicators.state_token(ci)
     return render_template("commitments/indicators/edit.html", form=form, commitment=commitment,
                            ci=ci, extra_errors=outcome.errors,
                            conflict=outcome.conflict is not None), outcome.status
@@ -123,7 +122,7 @@ def remove_indicator(ci_id: int):
         abort(400)
     name = ci.indicator.name
     _result, refused = perform(
-        lambda: _found(services.remove_indicator, current_user, commitment, ci.id))
+        lambda: _found(indicators.remove_indicator, current_user, commitment, ci.id))
     if refused:
         flash(refused, "warning")
         return redirect(url_for("commitments.measurements", ci_id=ci_id))
@@ -137,7 +136,7 @@ def _add_measurement(commitment: Commitment, ci: CommitmentIndicator, form: Meas
     if form.indicator_id(default=ci.id) != ci.id:
         # The form names another attached indicator than the page: forged or stale.
         abort(404)
-    return _found(services.add_measurement, current_user, commitment, ci.id, form.values())
+    return _found(indicators.add_measurement, current_user, commitment, ci.id, form.values())
 
 
 @bp.route("/commitment-indicators/<int:ci_id>/measurements", methods=["GET", "POST"])
@@ -169,6 +168,6 @@ def delete_measurement(measurement_id: int):
     commitment = _manageable(commitment_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    ci = services.delete_measurement(current_user, commitment, measurement_id)
+    ci = indicators.delete_measurement(current_user, commitment, measurement_id)
     flash(_("The measurement is deleted."), "success")
     return redirect(url_for("commitments.measurements", ci_id=ci.id))

@@ -52,9 +52,6 @@ class InvitePartnerForm(FlaskForm):
         )
 
 
-class PartnershipActionForm(FlaskForm):
-    """Only the CSRF token: the accept, decline and end buttons."""
-
 
 class CheckboxListField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)

@@ -17,10 +17,10 @@ from charter.commitments.partnership_forms import (
     InvitePartnerForm,
     JointCommitmentFilterForm,
     PartnerSearchForm,
-    PartnershipActionForm,
 )
 from charter.commitments.routes import commitment_or_404
 from charter.extensions import db
+from charter.forms_common import EmptyForm
 from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import ChangeDomain, Commitment, Organisation, Partnership, Sector, Site
 from charter.transaction import submit
@@ -67,7 +67,7 @@ def _render_partners(commitment: Commitment, form: InvitePartnerForm, extra: lis
         candidates=candidates,
         form=form,
         extra_errors=extra,
-        action_form=PartnershipActionForm(formdata=None),
+        action_form=EmptyForm(formdata=None),
     ), status
 
 
@@ -102,7 +102,7 @@ def _render_inbox(organisation: Organisation, errors: list[str] | None = None, s
         "commitments/partnerships/inbox.html",
         organisation=organisation,
         inbox=partnerships.inbox(organisation),
-        action_form=PartnershipActionForm(formdata=None),
+        action_form=EmptyForm(formdata=None),
         errors=errors or [],
     ), status
 
@@ -140,7 +140,7 @@ def _back_to(partnership_id: int, for_partner: bool, organisation_slug: str, com
 
 def _act(partnership_id: int, allowed, action, success):
     partnership = _partnership_or_404(partnership_id, allowed)
-    form = PartnershipActionForm()
+    form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     for_partner = _acts_for_partner(partnership)

@@ -13,11 +13,11 @@ from charter import permissions, readers
 from charter.commitments import bp, queries, services
 from charter.commitments.forms import (
     CommitmentForm,
-    EmptyForm,
     MilestoneDoneForm,
     MilestoneForm,
     RetireForm,
 )
+from charter.forms_common import EmptyForm
 from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import RAG, Ambition, Commitment, Completion
 from charter.transaction import perform, submit

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -310,6 +311,14 @@ class Dashboard:
     partner_sectors: list[Sector]
     joint_across: int  # joint commitments across JOINT_SECTORS sectors or more
     activity: list[AuditEvent] = field(default_factory=list)
+
+    # What the page shows beside the figures: the names of the steps, the limits, the levels.
+    step_labels: ClassVar[dict] = STEP_LABELS
+    step_hints: ClassVar[dict] = STEP_HINTS
+    status_preview: ClassVar[int] = STATUS_PREVIEW
+    joint_sectors: ClassVar[int] = JOINT_SECTORS
+    activity_shown: ClassVar[int] = ACTIVITY
+    levels: ClassVar[dict] = {"completion": Completion, "rag": RAG}
 
     @property
     def site(self) -> Site:

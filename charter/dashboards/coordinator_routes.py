@@ -19,8 +19,7 @@ from wtforms.validators import ValidationError
 
 from charter import charts, permissions, readers
 from charter import forms_common as fc
-from charter.dashboards import bp, exports
-from charter.dashboards import coordinator as queries
+from charter.dashboards import bp, coordinator, exports
 from charter.lookups import site_or_404
 from charter.models import RAG, Completion, ReportingStatus, Sector, Site, Tier
 
@@ -41,10 +40,10 @@ class OrganisationFilterForm(FlaskForm):
         csrf = False
 
     step = Choice(_l("Pipeline step"), default="",
-                  choices=fc.choices(((s, queries.STEP_LABELS[s]) for s in queries.STEPS),
+                  choices=fc.choices(((s, coordinator.STEP_LABELS[s]) for s in coordinator.STEPS),
                                      empty=_l("Any step")))
     status = Choice(_l("Reporting status this cycle"), default="",
-                    choices=fc.enum_choices(queries.STATUS_ORDER, empty=_l("Any status")))
+                    choices=fc.enum_choices(coordinator.STATUS_ORDER, empty=_l("Any status")))
     sector = Choice(_l("Sector"), default="", choices=fc.enum_choices(Sector, empty=_l("All sectors")))
     tier = Choice(_l("Signatory or supporter"), default="", choices=fc.enum_choices(Tier, empty=_l("Both")))
     domain = Choice(_l("Change domain"), default="")
@@ -60,10 +59,10 @@ class OrganisationFilterForm(FlaskForm):
         if field.data and not self.domain.data:
             raise ValidationError(_("Choose a change domain to filter by its commitments."))
 
-    def filters(self, domains) -> queries.OrganisationFilters:
+    def filters(self, domains) -> coordinator.OrganisationFilters:
         by_slug = {d.slug: d for d in domains}
         domain = by_slug.get(self.domain.data) if self.domain.data else None
-        return queries.OrganisationFilters(
+        return coordinator.OrganisationFilters(
             step=self.step.data or None,
             status=ReportingStatus(self.status.data) if self.status.data else None,
             sector=Sector(self.sector.data) if self.sector.data else None,
@@ -87,7 +86,7 @@ class CommitmentFilterForm(FlaskForm):
                             choices=fc.enum_choices(Sector, empty=_l("Any sector")))
     min_sectors = Choice(_l("Joint, across at least"), default="",
                          choices=fc.choices(((str(n), _l("%(num)d sectors", num=n))
-                                             for n in queries.MIN_SECTORS_CHOICES),
+                                             for n in coordinator.MIN_SECTORS_CHOICES),
                                             empty=_l("Joint or not")))
     organisation = HiddenField(_l("Organisation"))
 
@@ -95,9 +94,9 @@ class CommitmentFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.domain.choices = fc.choices(((d.slug, d.name) for d in domains), empty=_l("Any domain"))
 
-    def filters(self, domains, organisation) -> queries.CommitmentFilters:
+    def filters(self, domains, organisation) -> coordinator.CommitmentFilters:
         by_slug = {d.slug: d for d in domains}
-        return queries.CommitmentFilters(
+        return coordinator.CommitmentFilters(
             domain=by_slug.get(self.domain.data) if self.domain.data else None,
             completion=Completion(self.completion.data) if self.completion.data else None,
             rag=RAG(self.rag.data) if self.rag.data else None,
@@ -118,7 +117,7 @@ def _site_for(slug: str, allowed) -> Site:
     return site
 
 
-def _progress_charts(board: queries.Dashboard) -> tuple[charts.Chart, charts.Chart] | None:
+def _progress_charts(board: coordinator.Dashboard) -> tuple[charts.Chart, charts.Chart] | None:
     if not board.commitments:
         return None
     names = [p.domain.name for p in board.progress]
@@ -136,13 +135,13 @@ def _progress_charts(board: queries.Dashboard) -> tuple[charts.Chart, charts.Cha
 # --- the dashboard and its lists ----------------------------------------------------------------
 
 
-@bp.route("/manage/sites/<slug>/dashboard")
+@bp.route("/manage/sites/<slug>/dashboard", endpoint="coordinator")
 @login_required
-def coordinator(slug: str):
+def coordinator_dashboard(slug: str):
     site = _site_for(slug, permissions.can_view_site_dashboard)
-    board = queries.dashboard(current_user, site)
+    board = coordinator.dashboard(current_user, site)
     return render_template("dashboards/coordinator/dashboard.html", site=site, board=board,
-                           charts=_progress_charts(board), q=queries,
+                           charts=_progress_charts(board),
                            can_export=permissions.can_export_site(current_user, site))
 
 
@@ -150,26 +149,26 @@ def coordinator(slug: str):
 @login_required
 def coordinator_organisations(slug: str):
     site = _site_for(slug, permissions.can_view_site_dashboard)
-    domains = queries.all_domains()
+    domains = coordinator.all_domains()
     form = OrganisationFilterForm(request.args, domains=domains)
     if not form.validate():
         return render_template("dashboards/coordinator/organisations.html", site=site, form=form,
-                               result=None, q=queries), 400
-    result = queries.organisation_list(current_user, site, form.filters(domains), readers.page_arg())
+                               result=None), 400
+    result = coordinator.organisation_list(current_user, site, form.filters(domains), readers.page_arg())
     return render_template("dashboards/coordinator/organisations.html", site=site, form=form,
-                           result=result, q=queries)
+                           result=result)
 
 
 @bp.route("/manage/sites/<slug>/dashboard/commitments")
 @login_required
 def coordinator_commitments(slug: str):
     site = _site_for(slug, permissions.can_view_site_dashboard)
-    domains = queries.all_domains()
+    domains = coordinator.all_domains()
     form = CommitmentFilterForm(request.args, domains=domains)
     valid = form.validate()
     organisation = None
     if form.organisation.data:
-        organisation = queries.site_organisation(site, form.organisation.data[:120])
+        organisation = coordinator.site_organisation(site, form.organisation.data[:120])
         if organisation is None:
             form.organisation.errors = [*form.organisation.errors, _(
                 "There is no organisation “%(slug)s” at %(site)s.",
@@ -177,11 +176,11 @@ def coordinator_commitments(slug: str):
             valid = False
     if not valid:
         return render_template("dashboards/coordinator/commitments.html", site=site, form=form,
-                               result=None, organisation=organisation, q=queries), 400
-    result = queries.commitment_list(current_user, site, form.filters(domains, organisation),
+                               result=None, organisation=organisation), 400
+    result = coordinator.commitment_list(current_user, site, form.filters(domains, organisation),
                                      readers.page_arg())
     return render_template("dashboards/coordinator/commitments.html", site=site, form=form,
-                           result=result, organisation=organisation, q=queries)
+                           result=result, organisation=organisation)
 
 
 # --- exports -----------------------------------------------------------------------------------------

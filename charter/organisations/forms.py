@@ -95,15 +95,9 @@ class InviteOrganisationForm(FlaskForm):
                            rows=3)
 
 
-class ConfirmJoinForm(FlaskForm):
-    """The button on the page an emailed join link opens (CSRF token only)."""
 
 
-class DecisionForm(FlaskForm):
-    version = fc.IdField()
-
-
-class DeclineForm(DecisionForm):
+class DeclineForm(fc.VersionForm):
     reason = fc.long_text(
         _l("Reason for declining"), max_length=2000, rows=3,
         required_message=_l("Give a reason: the applicant will see it."),

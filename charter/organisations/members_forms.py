@@ -45,9 +45,6 @@ class ChangeRoleForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button-only form (remove, hand over, revoke, accept): just the CSRF token."""
-
 
 class CreateAccountForm(FlaskForm):
     """For an invitee without an account; the email comes from the invitation."""

@@ -8,13 +8,12 @@ from flask_login import current_user, login_required
 
 from charter import permissions
 from charter.auth.login import sign_in, sign_out
+from charter.forms_common import EmptyForm
 from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import InvitationKind, MemberRole, Organisation
-from charter.organisations import bp, invitations
-from charter.organisations import members_services as services
+from charter.organisations import bp, invitations, members_services
 from charter.organisations.limits import invitation_limit
 from charter.organisations.members_forms import (
-    ActionForm,
     ChangeRoleForm,
     CreateAccountForm,
     InviteMemberForm,
@@ -37,14 +36,14 @@ def _managed_organisation(slug: str) -> Organisation:
 
 def _render_members(organisation: Organisation, invite_form: InviteMemberForm | None = None,
                     errors: list[str] | None = None, status: int = 200):
-    page = services.members_page(organisation)
+    page = members_services.members_page(organisation)
     return render_template(
         "organisations/members/index.html",
         organisation=organisation,
         site=organisation.site,
         page=page,
         invite_form=invite_form or InviteMemberForm(formdata=None),
-        action_form=ActionForm(formdata=None),
+        action_form=EmptyForm(formdata=None),
         roles=list(MemberRole),
         can_manage=permissions.can_manage_members(current_user, organisation),
         can_hand_over=permissions.can_hand_over_lead(current_user, organisation),
@@ -64,7 +63,7 @@ def members(slug: str):
 def invite_member(slug: str):
     organisation = _managed_organisation(slug)
     form = InviteMemberForm()
-    outcome = submit(form, lambda: services.invite_member(
+    outcome = submit(form, lambda: members_services.invite_member(
         current_user, organisation, form.email.data, form.role.data, form.message.data or ""))
     if outcome:
         flash(_("An invitation has been sent to %(email)s.", email=outcome.result.email),
@@ -78,7 +77,7 @@ def _perform(action):
     the membership or invitation is not one of this organisation's."""
     try:
         return perform(action)
-    except services.MemberNotFound:
+    except members_services.MemberNotFound:
         abort(404)
 
 
@@ -86,11 +85,11 @@ def _perform(action):
 @login_required
 def revoke_invitation(slug: str, invitation_id: int):
     organisation = _managed_organisation(slug)
-    form = ActionForm()
+    form = EmptyForm()
     if not form.validate_on_submit():
         return _render_members(organisation, errors=_form_errors(form), status=400)
     invitation, refused = _perform(
-        lambda: services.revoke_invitation(current_user, organisation, invitation_id))
+        lambda: members_services.revoke_invitation(current_user, organisation, invitation_id))
     if refused is not None:
         return _render_members(organisation, errors=[refused], status=400)
     flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
@@ -117,10 +116,10 @@ def remove_member(slug: str, membership_id: int):
     actor_id = current_user.id
 
     def do(organisation):
-        form = ActionForm()
+        form = EmptyForm()
         if not form.validate_on_submit():
-            raise services.MemberError(" ".join(_form_errors(form)))
-        membership = services.remove_member(current_user, organisation, membership_id)
+            raise members_services.MemberError(" ".join(_form_errors(form)))
+        membership = members_services.remove_member(current_user, organisation, membership_id)
         return {"name": membership.user.full_name, "self": membership.user_id == actor_id}
 
     def success(organisation, removed):
@@ -142,8 +141,8 @@ def change_member_role(slug: str, membership_id: int):
     def do(organisation):
         form = ChangeRoleForm()
         if not form.validate_on_submit():
-            raise services.MemberError(" ".join(_form_errors(form)))
-        return services.change_role(current_user, organisation, membership_id, form.role.data)
+            raise members_services.MemberError(" ".join(_form_errors(form)))
+        return members_services.change_role(current_user, organisation, membership_id, form.role.data)
 
     def success(organisation, membership):
         flash(_("%(name)s is now %(role)s.", name=membership.user.full_name,
@@ -159,10 +158,10 @@ def hand_over_lead(slug: str, membership_id: int):
     def do(organisation):
         if not permissions.can_hand_over_lead(current_user, organisation):
             abort(403)
-        form = ActionForm()
+        form = EmptyForm()
         if not form.validate_on_submit():
-            raise services.MemberError(" ".join(_form_errors(form)))
-        return services.hand_over_lead(current_user, organisation, membership_id)
+            raise members_services.MemberError(" ".join(_form_errors(form)))
+        return members_services.hand_over_lead(current_user, organisation, membership_id)
 
     def success(organisation, membership):
         flash(_("%(name)s is now lead of %(org)s, and you are an editor.",
@@ -189,13 +188,13 @@ def accept_invitation(token: str):
         return _problem(check.message, PROBLEM_STATUS.get(check.problem, 400))
     invitation = check.invitation
     organisation = invitation.organisation
-    if organisation is None or organisation.status in services.CLOSED_STATUSES:
+    if organisation is None or organisation.status in members_services.CLOSED_STATUSES:
         return _problem(_("This organisation no longer takes part in the charter, so the "
                           "invitation cannot be accepted."), 410)
 
     if current_user.is_authenticated:
         return _accept_signed_in(token, invitation)
-    if services.find_user(invitation.email) is not None:
+    if members_services.find_user(invitation.email) is not None:
         status = 200 if request.method == "GET" else 400
         return _invitation_page(token, invitation, "sign_in", status=status)
     return _accept_new_account(token, invitation)
@@ -215,7 +214,7 @@ def _invitation_page(token, invitation, state: str, status: int = 200, **context
 
 
 def _accept_signed_in(token, invitation):
-    form = ActionForm()
+    form = EmptyForm()
     if request.method == "POST" and request.form.get("action") == "sign_out" \
             and form.validate_on_submit():
         sign_out()
@@ -225,14 +224,14 @@ def _accept_signed_in(token, invitation):
         status = 200 if request.method == "GET" else 403
         return _invitation_page(token, invitation, "other_user", status=status, form=form)
     if not permissions.can_accept_invitation(current_user, invitation):
-        return _problem(services.self_invitation_message(), 403)
+        return _problem(members_services.self_invitation_message(), 403)
 
-    existing = services.membership_of(current_user, invitation.organisation)
+    existing = members_services.membership_of(current_user, invitation.organisation)
     if request.method == "GET" or not form.validate_on_submit():
         status = 200 if request.method == "GET" else 400
         return _invitation_page(token, invitation, "accept", status=status, form=form,
                                 existing=existing)
-    result, refused = perform(lambda: services.accept_invitation(current_user, invitation))
+    result, refused = perform(lambda: members_services.accept_invitation(current_user, invitation))
     if refused is not None:  # used, withdrawn or expired meanwhile
         return _problem(refused, 410)
     organisation = result.membership.organisation
@@ -251,10 +250,10 @@ def _accept_new_account(token, invitation):
         status = 200 if request.method == "GET" else 400
         return _invitation_page(token, invitation, "create_account", status=status, form=form)
     try:
-        result = services.accept_with_new_account(
+        result = members_services.accept_with_new_account(
             invitation, form.full_name.data, form.job_title.data, form.password.data
         )
-    except services.MemberError as exc:  # its 4xx answer keeps nothing of the request
+    except members_services.MemberError as exc:  # its 4xx answer keeps nothing of the request
         if exc.field == "account":  # someone registered this address a moment ago
             return _invitation_page(token, invitation, "sign_in", status=400, error=exc.message)
         return _problem(exc.message, 410)

@@ -12,12 +12,11 @@ from charter import permissions, readers
 from charter.auth.login import sign_in
 from charter.commitments.queries import organisation_commitments
 from charter.extensions import db
+from charter.forms_common import EmptyForm, VersionForm
 from charter.lookups import organisation_or_404, site_or_404, visible_or_404
 from charter.models import InvitationKind, Organisation, Sector, Site, Tier
 from charter.organisations import bp, invitations, joining, services
 from charter.organisations.forms import (
-    ConfirmJoinForm,
-    DecisionForm,
     DeclineForm,
     InvitedJoinForm,
     InvitedJoinSignedInForm,
@@ -107,7 +106,7 @@ def confirm_join(token: str):
     check = joining.check(token)
     if check.problem:
         return _join_problem(check.message, check.status)
-    form = ConfirmJoinForm()
+    form = EmptyForm()
     if request.method == "GET" or not form.validate_on_submit():
         status = 200 if request.method == "GET" else 400
         return render_template("organisations/join_confirm.html", join_request=check.request,
@@ -202,7 +201,7 @@ def _applications_page(site: Site, invite_form=None, decline_forms=None, status=
         site=site,
         pending=pending,
         decline_forms=forms,
-        approve_form=DecisionForm(formdata=None),
+        approve_form=VersionForm(formdata=None),
         invite_form=invite_form or InviteOrganisationForm(formdata=None),
         invitations=services.open_organisation_invitations(site),
         decided=services.recent_decisions(site),
@@ -249,7 +248,7 @@ def _to_applications(org: Organisation, status: int = 302):
 @login_required
 def approve(slug: str):
     org = _decision_target(slug)
-    form = DecisionForm()
+    form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
     _approved, refused = perform(lambda: services.approve(current_user, org, form.version.data))

@@ -49,9 +49,6 @@ class ReturnForm(FlaskForm):
     version = fc.IdField()
 
 
-class DecisionForm(FlaskForm):
-    version = fc.IdField()
-
 
 class CorrectionReturnForm(FlaskForm):
     comment = fc.long_text(

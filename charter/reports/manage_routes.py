@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from charter import permissions, readers
 from charter.extensions import db, limiter
+from charter.forms_common import VersionForm
 from charter.lookups import organisation_or_404, site_or_404, visible_or_404
 from charter.models import (
     CorrectionStatus,
@@ -27,7 +28,6 @@ from charter.reports.forms import (
     CorrectionForm,
     CorrectionReturnForm,
     CycleForm,
-    DecisionForm,
     ReportForm,
     ReturnForm,
     SettingsForm,
@@ -62,10 +62,10 @@ def _rendering(action: Callable[[], T]) -> T:
 
 
 def _button(action: Callable[[int | None], Any]) -> str | None:
-    """Run the service call behind a DecisionForm button, given the row version the page was
+    """Run the service call behind a VersionForm button, given the row version the page was
     shown: None when it was done; the message (flashed) when a rule refused it or its PDF
     could not be made, with nothing of the request kept."""
-    form = DecisionForm()
+    form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
     _result, refused = perform(lambda: _rendering(lambda: action(form.version.data)))
@@ -86,7 +86,7 @@ def organisation_reports(slug: str):
         select(ProgressReport).where(ProgressReport.organisation_id == org.id))}
     return render_template("reports/organisation.html", org=org, reporting=reporting,
                            reports=reports, can_start=permissions.can_start_report(current_user, org),
-                           form=DecisionForm())
+                           form=VersionForm())
 
 
 @bp.route("/organisations/<slug>/reports/<int:cycle_id>/start", methods=["POST"])
@@ -97,7 +97,7 @@ def start(slug: str, cycle_id: int):
     cycle = db.session.get(ReportingCycle, cycle_id)
     if cycle is None or cycle.site_id != org.site_id:
         abort(404)
-    if not DecisionForm().validate_on_submit():
+    if not VersionForm().validate_on_submit():
         abort(400)
     report = services.start_report(current_user, org, cycle)
     return redirect(url_for("reports.edit", report_id=report.id))
@@ -158,7 +158,7 @@ def _attempt(action: Callable[[], Any]) -> RuleError | None:
 @login_required
 def submit_report(report_id: int):
     report = _report_for(report_id, _submittable)
-    form = DecisionForm()
+    form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
     refused = _attempt(lambda: services.submit(current_user, report, form.version.data))
@@ -191,7 +191,7 @@ def return_report(report_id: int):
     snapshot["revision"] = None
     return render_template("reports/view.html", report=report, snap=snapshot, revision=None,
                            revisions=[], latest=None, charts={}, live=True, return_form=form,
-                           decision_form=DecisionForm(formdata=None, version=report.version)), 400
+                           decision_form=VersionForm(formdata=None, version=report.version)), 400
 
 
 @bp.route("/reports/<int:report_id>/publish", methods=["POST"])
@@ -279,7 +279,7 @@ def _show_correction(correction: ReportCorrection, return_form=None, status_code
     return render_template(
         "reports/correction.html", correction=correction, report=report, latest=latest,
         return_form=return_form or CorrectionReturnForm(formdata=None, version=correction.version),
-        decision_form=DecisionForm(formdata=None, version=correction.version)), status_code
+        decision_form=VersionForm(formdata=None, version=correction.version)), status_code
 
 
 @bp.route("/reports/<int:report_id>/corrections/<int:correction_id>")
@@ -380,7 +380,7 @@ def cycles(slug: str):
         ReportingCycle.site_id == site.id).order_by(ReportingCycle.period_start.desc())))
     return render_template("reports/cycles.html", site=site, cycles=existing, form=form,
                            extra_errors=outcome.errors,
-                           delete_form=DecisionForm(formdata=None)), outcome.status
+                           delete_form=VersionForm(formdata=None)), outcome.status
 
 
 def _cycle_values(form) -> services.CycleValues:

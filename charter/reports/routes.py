@@ -11,11 +11,12 @@ from sqlalchemy import select
 from charter import forms_common as fc
 from charter import permissions, readers
 from charter.extensions import db
+from charter.forms_common import VersionForm
 from charter.lookups import site_or_404, visible_or_404
 from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
 from charter.pagination import paginate
 from charter.reports import bp, queries
-from charter.reports.forms import DecisionForm, ReturnForm
+from charter.reports.forms import ReturnForm
 from charter.reports.rendering import indicator_charts
 from charter.reports.snapshot import build_snapshot, load_report
 
@@ -72,7 +73,7 @@ def _render_published(report, number: int | None):
         "reports/view.html", report=report, snap=snapshot, revision=revision,
         revisions=report.revisions, latest=report.revisions[-1] if report.revisions else None,
         charts=indicator_charts(snapshot), live=False,
-        return_form=ReturnForm(formdata=None), decision_form=DecisionForm(formdata=None),
+        return_form=ReturnForm(formdata=None), decision_form=VersionForm(formdata=None),
     )
 
 
@@ -88,7 +89,7 @@ def view(report_id: int):
         "reports/view.html", report=report, snap=snapshot, revision=None, revisions=[],
         latest=None, charts=indicator_charts(snapshot), live=True,
         return_form=ReturnForm(formdata=None, version=report.version),
-        decision_form=DecisionForm(formdata=None, version=report.version),
+        decision_form=VersionForm(formdata=None, version=report.version),
     )
 
 

@@ -57,12 +57,3 @@ class EditDraftForm(DraftForm):
     def loaded_version(self) -> int | None:
         return self.version.data
 
-
-class VersionActionForm(FlaskForm):
-    """Open or delete a draft: a button, CSRF, and the row version that was shown."""
-
-    version = forms_common.IdField()
-
-    @property
-    def loaded_version(self) -> int | None:
-        return self.version.data

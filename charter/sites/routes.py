@@ -8,12 +8,13 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from charter import permissions, readers
+from charter.forms_common import VersionForm
 from charter.lookups import site_or_404
 from charter.models import CharterStatus, CharterVersion, Site
 from charter.signing import queries
 from charter.sites import bp, services
 from charter.sites import diff as textdiff
-from charter.sites.forms import DraftForm, EditDraftForm, VersionActionForm
+from charter.sites.forms import DraftForm, EditDraftForm
 from charter.text import render_markdown
 from charter.transaction import perform, submit
 
@@ -213,7 +214,7 @@ def edit_version(slug: str, number: int):
         _fill(form, title=version_obj.title, body=version_obj.body_markdown,
               change_summary=version_obj.change_summary, version=version_obj.version)
     outcome = submit(form, lambda: services.update_draft(
-        current_user, version_obj, form.loaded_version, form.title.data, form.body.data,
+        current_user, version_obj, form.version.data, form.title.data, form.body.data,
         form.change_summary.data or "",
     ) if form.wants_save else None)
     if outcome and form.wants_save:
@@ -241,10 +242,10 @@ def _conflict_page(site_obj: Site, form, conflict):
 def _version_action(slug: str, number: int, action):
     site_obj = _managed_site_or_abort(slug)
     version_obj = _managed_version_or_404(site_obj, number)
-    form = VersionActionForm()
+    form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    result, refused = perform(lambda: action(version_obj, form.loaded_version))
+    result, refused = perform(lambda: action(version_obj, form.version.data))
     if refused is not None:
         flash(refused, "warning")
         return redirect(url_for("sites.manage_charter", slug=site_obj.slug), 303)
