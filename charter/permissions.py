@@ -43,10 +43,6 @@ def is_coordinator(user: Any, site: Site | int) -> bool:
     return _site_id(site) in coordinated_site_ids(user)
 
 
-def is_coordinator_anywhere(user: Any) -> bool:
-    return bool(coordinated_site_ids(user))
-
-
 def can_manage_site(user: Any, site: Site | int) -> bool:
     """Coordinators of the site, and admins everywhere."""
     return is_admin(user) or is_coordinator(user, site)
@@ -86,15 +82,7 @@ def can_view_outbox(user: Any) -> bool:
     return is_admin(user)
 
 
-def can_view_site_audit(user: Any, site: Site | int) -> bool:
-    return can_manage_site(user, site)
-
-
 def can_view_all_audit(user: Any) -> bool:
-    return is_admin(user)
-
-
-def can_manage_users(user: Any) -> bool:
     return is_admin(user)
 
 
@@ -106,11 +94,6 @@ def can_end_session(user: Any, user_session: Any) -> bool:
 def can_end_sessions_of(actor: Any, user: Any) -> bool:
     """Sign `user` out everywhere: they themselves, or an admin."""
     return is_authenticated(actor) and (actor.id == user.id or is_admin(actor))
-
-
-def can_use_dashboard(user: Any) -> bool:
-    """Anyone signed in has a dashboard listing what they may act on."""
-    return is_authenticated(user)
 
 
 # --- joining, approval and charters (sites) -----------------------------------------

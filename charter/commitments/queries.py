@@ -49,10 +49,6 @@ class TimelineEntry:
     actor_name: str
 
 
-# Actions shown on the public timeline; everything else (drafting) stays private.
-PUBLIC_ACTION_PREFIX = "commitment."
-
-
 def timeline(commitment: Commitment, *, private: bool = False) -> list[TimelineEntry]:
     """Who changed what, and when. The public sees what happened from publication on;
     the organisation and its coordinators see the drafting too."""
