@@ -172,5 +172,5 @@ def test_the_dictionary_and_the_page_come_from_the_same_declarations(client, dat
     for spec in (bulk.DICTIONARY, *bulk.FILES):
         assert spec.name in page
         for column in spec.columns:
-            assert f'<code class="text-break">{column.name}</code>' in page
+            assert f'<code class="text-break">{column.header}</code>' in page
             assert str(escape(column.meaning)) in page

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from charter.commitments import spreadsheets
+from charter.commitments.spreadsheets import importing
 from charter.extensions import db
 from charter.models import AuditEvent, Commitment, PendingImport
 from charter.models.base import utcnow
@@ -137,7 +138,7 @@ def test_two_confirmations_at_the_same_moment_import_once(app, client, world, da
         barrier.wait()
         return plan
 
-    monkeypatch.setattr(spreadsheets, "plan_import", check_then_wait)
+    monkeypatch.setattr(importing, "plan_import", check_then_wait)
     responses: dict[int, object] = {}
 
     def click(n: int) -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from charter import tabular
 from charter.commitments import spreadsheets
 from charter.extensions import db
 from charter.permissions import PermissionDenied
@@ -114,8 +115,8 @@ def test_formulas_in_text_are_neutralised_in_the_workbook(client, world, data):
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "＝1+1"])
 def test_neutralise_prefixes_every_formula_start(text):
-    assert spreadsheets.neutralise(text) == "'" + text
-    assert spreadsheets.neutralise("Plain " + text) == "Plain " + text
+    assert tabular.neutralise(text) == "'" + text
+    assert tabular.neutralise("Plain " + text) == "Plain " + text
 
 
 # --- CSV ----------------------------------------------------------------------------------

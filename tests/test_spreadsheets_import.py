@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from charter.commitments import spreadsheets
+from charter.commitments.spreadsheets import importing
 from charter.extensions import db
 from charter.models import (
     RAG,
+    Ambition,
     AuditEvent,
     Commitment,
     CommitmentStatus,
@@ -89,7 +91,7 @@ def test_enumerations_are_read_by_value_or_label_in_any_case(world, data, text):
     rows = [commitment_row(data.draft, RAG=text, Ambition="DESIRABLE", Completion="not started")]
     result = plan(world, csv_file(rows))
     assert result.is_valid, errors_of(result)
-    assert result.updates[0].values == {"ambition": spreadsheets.Ambition.DESIRABLE}
+    assert result.updates[0].values == {"ambition": Ambition.DESIRABLE}
 
 
 def test_new_rows_take_the_defaults_and_become_drafts(world, data):
@@ -97,7 +99,7 @@ def test_new_rows_take_the_defaults_and_become_drafts(world, data):
     assert result.is_valid, errors_of(result)
     values = result.creates[0].values
     assert (values.ambition, values.completion, values.rag) == (
-        spreadsheets.Ambition.ESSENTIAL, Completion.NOT_STARTED, RAG.ON_TRACK)
+        Ambition.ESSENTIAL, Completion.NOT_STARTED, RAG.ON_TRACK)
 
 
 def test_quoted_formulas_come_back_without_the_quote(world, data):
@@ -534,7 +536,7 @@ def test_uploads_record_the_same_events_in_one_insert(world, data, monkeypatch):
         for commitment, changes in events:
             services.record(actor, "commitment.imported", commitment, changes)
 
-    monkeypatch.setattr(spreadsheets, "_record_imported", one_at_a_time)
+    monkeypatch.setattr(importing, "_record_imported", one_at_a_time)
     one_by_one = run()
     assert len(one_by_one) == 3
     assert in_bulk == one_by_one

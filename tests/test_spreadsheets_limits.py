@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from charter.commitments import spreadsheets
+from charter.commitments.spreadsheets import workbook
+from charter.commitments.spreadsheets.tables import Budget
 from tests.support import text_of
 from tests.test_spreadsheets_data import (
     COMMITMENT_HEADERS,
@@ -362,12 +364,12 @@ def _openpyxl_rows(content: bytes) -> list[list]:
 
 
 def _our_rows(content: bytes) -> list[list]:
-    archive = spreadsheets._open_workbook(content)
-    budget = spreadsheets._Budget()
-    parts = spreadsheets._workbook_parts(archive, budget)
-    strings = spreadsheets._shared_strings(archive, parts.strings, budget)
-    styles = spreadsheets._styles(archive, parts.styles, budget)
-    return [values for _n, values in spreadsheets._sheet_rows(
+    archive = workbook.open_workbook(content)
+    budget = Budget()
+    parts = workbook.workbook_parts(archive, budget)
+    strings = workbook.shared_strings(archive, parts.strings, budget)
+    styles = workbook.styles_of(archive, parts.styles, budget)
+    return [values for _n, values in workbook.sheet_rows(
         archive, parts.sheets["commitments"], budget, strings, styles, parts.epoch)]
 
 

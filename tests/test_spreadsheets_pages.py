@@ -266,19 +266,26 @@ def test_a_long_list_of_problems_is_cut_short(client, world, data):
 
 
 def test_a_clash_while_saving_saves_nothing(client, world, data, monkeypatch):
-    from sqlalchemy.exc import IntegrityError
+    """Someone saves a measurement of the same period after the file is checked and before it
+    is saved: the database refuses the upload's, and nothing of the request is kept."""
+    from charter.commitments.spreadsheets import importing
 
-    from charter.commitments import spreadsheets
+    token = _preview(client, world, data, csv_file([measurement_row(data.published.id)],
+                                                   MEASUREMENT_HEADERS))
+    checked = importing.plan_import
 
-    token = _preview(client, world, data)
-
-    def clash(*args, **kwargs):
+    def check_then_clash(*args, **kwargs):
+        plan = checked(*args, **kwargs)
         db.session.add(Commitment(organisation_id=world.org.id, domain_id=data.lrp.id,
                                   title="Half saved", version=1))
+        clash = plan.measurement_creates[0]
+        db.session.add(Measurement(commitment_indicator_id=clash.link.id,
+                                   period_start=clash.period_start, period_end=clash.period_end,
+                                   value=1))
         db.session.flush()
-        raise IntegrityError("INSERT", {}, Exception("unique"))
+        return plan
 
-    monkeypatch.setattr(spreadsheets, "confirm_import", clash)
+    monkeypatch.setattr(importing, "plan_import", check_then_clash)
     response = client.post(IMPORT_URL.format(world.org.slug), data={"token": token})
     assert response.status_code == 409
     assert "nothing was saved" in text_of(response)

@@ -14,7 +14,6 @@ README and the /open-data page all come from these declarations.
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +30,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
+from charter import tabular
 from charter.api.links import Links
 from charter.api.queries import (
     commitment_is_public,
@@ -40,8 +40,6 @@ from charter.api.queries import (
     public_commitment_ids,
     report_is_public,
 )
-from charter.commitments.indicators import number_text
-from charter.commitments.spreadsheets import neutralise
 from charter.extensions import db
 from charter.models import (
     PUBLIC_COMMITMENT_STATUSES,
@@ -70,6 +68,7 @@ from charter.models import (
     Site,
     Tier,
 )
+from charter.tabular import Column
 
 ZIP_NAME = "promise-charter-open-data.zip"
 BATCH = 2000  # rows read from the database at a time
@@ -88,7 +87,7 @@ TYPES = {
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else neutralise(str(value))
+    return None if value is None else tabular.neutralise(str(value))
 
 
 def _code(value: Any) -> Any:
@@ -102,7 +101,7 @@ def _datetime(value: datetime | None) -> str | None:
 
 
 def _decimal(value: Any) -> str | None:
-    return None if value is None else number_text(Decimal(value))
+    return None if value is None else tabular.decimal_text(Decimal(value))
 
 
 def _boolean(value: Any) -> str | None:
@@ -116,25 +115,10 @@ FORMATTERS: dict[str, Callable[[Any], Any] | None] = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    description: Any  # a (lazily) translated string
-    codes: tuple[str, ...] = ()
-
-    @property
-    def meaning(self) -> str:
-        """The description, with the list of values for a code column."""
-        if not self.codes:
-            return str(self.description)
-        return _("%(description)s One of: %(codes)s.", description=self.description,
-                 codes=", ".join(self.codes))
-
-    @property
-    def formatter(self) -> Callable[[Any], Any] | None:
-        """How a database value becomes a cell (None: the csv module writes it as it is)."""
-        return FORMATTERS[self.type]
+def _column(name: str, type_: str, description: Any, codes: tuple[str, ...] = ()) -> Column:
+    """A column of the download: its name (the header), the type of its values (see TYPES)
+    and what it means."""
+    return Column(name, description, type=type_, codes=codes)
 
 
 def _codes(values: Iterable) -> tuple[str, ...]:
@@ -150,7 +134,7 @@ class CsvFile:
 
     @property
     def header(self) -> list[str]:
-        return [c.name for c in self.columns]
+        return [c.header for c in self.columns]
 
 
 def _of_public_commitments(query: Select, commitment_id) -> Select:
@@ -307,7 +291,7 @@ def _revisions(conn, links):
         yield (*r, links.revision(r[0], r[1]), links.revision_pdf(r[0], r[1]))
 
 
-C = Column
+C = _column
 ORG_SLUG = _l("Slug of the organisation (see organisations.csv).")
 SITE_SLUG = _l("Slug of the PROMISE site (see sites.csv).")
 COMMITMENT_ID = _l("The commitment (id in commitments.csv).")
@@ -497,7 +481,7 @@ FILES: tuple[CsvFile, ...] = (
 def dictionary_rows() -> Iterator[tuple[str, ...]]:
     for f in (DICTIONARY, *FILES):
         for c in f.columns:
-            yield (f.name, str(f.description), c.name, c.type, c.meaning)
+            yield (f.name, str(f.description), c.header, c.type, c.meaning)
 
 
 def readme(generated: datetime) -> str:
@@ -558,11 +542,12 @@ def _write_csv(zf: zipfile.ZipFile, sink: _Sink, spec: CsvFile, rows: Iterable[S
                when: datetime, *, formatted: bool = False) -> Iterator[bytes]:
     with zf.open(_entry(spec.name, when), "w") as raw, \
             io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
-        writer = csv.writer(text, lineterminator="\r\n")
+        writer = tabular.csv_writer(text)
         writer.writerow(spec.header)
         width = len(spec.columns)
         formatters = [] if formatted else [
-            (i, c.formatter) for i, c in enumerate(spec.columns) if c.formatter is not None]
+            (i, FORMATTERS[c.type]) for i, c in enumerate(spec.columns)
+            if FORMATTERS[c.type] is not None]
         for i, record in enumerate(rows, 1):
             if len(record) != width:
                 raise ValueError(f"{spec.name}: a row of {len(record)} values for {width} columns")

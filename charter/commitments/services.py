@@ -60,47 +60,103 @@ def record(actor, action: str, commitment: Commitment, changes=None):
                         organisation_id=commitment.organisation_id)
 
 
-def _check_values(values: CommitmentValues, current_domain_id: int | None = None) -> ChangeDomain:
-    domain = db.session.get(ChangeDomain, values.domain_id)
+# --- the rules a set of values keeps ------------------------------------------------------
+
+STALE_VERSION = "stale_version"  # someone saved the commitment since this person loaded it
+UNKNOWN_DOMAIN = "unknown_domain"  # no such change domain
+RETIRED_DOMAIN = "retired_domain"  # the domain is retired and the commitment is not under it
+DATES_OUT_OF_ORDER = "dates_out_of_order"  # the target date is before the start date
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rule that a set of commitment values breaks, and the field it belongs beside."""
+
+    rule: str
+    field: str
+
+
+def check_values(values: CommitmentValues, domain: ChangeDomain | None,
+                 current: Commitment | None = None,
+                 expected_version: int | None = None) -> list[Refusal]:
+    """Every rule that `values` break, in the order the form reports them; nothing read from
+    the database. `domain` is the change domain of `values` (None: there is none),
+    `current` the commitment they would change (None: a new one), `expected_version` the
+    version the person started from (None: not checked). The form (create, update) and the
+    spreadsheet import both ask this, and each words the answer for its own page."""
+    refusals = []
+    if current is not None and expected_version is not None and expected_version != current.version:
+        refusals.append(Refusal(STALE_VERSION, "version"))
     if domain is None:
-        raise CommitmentError(_("Choose a change domain from the list."), "domain")
-    if not domain.is_active and domain.id != current_domain_id:
-        raise CommitmentError(_("“%(name)s” has been retired: choose another change domain.",
-                                name=domain.name), "domain")
+        refusals.append(Refusal(UNKNOWN_DOMAIN, "domain"))
+    elif not domain.is_active and (current is None or current.domain_id != domain.id):
+        refusals.append(Refusal(RETIRED_DOMAIN, "domain"))
     if values.start_date and values.target_date and values.target_date < values.start_date:
+        refusals.append(Refusal(DATES_OUT_OF_ORDER, "target_date"))
+    return refusals
+
+
+def _checked(values: CommitmentValues, current: Commitment | None = None,
+             expected_version: int | None = None) -> ChangeDomain:
+    """The change domain of `values`, once they keep every rule; raises the first rule they
+    break, as the form shows it."""
+    domain = db.session.get(ChangeDomain, values.domain_id)
+    for refusal in check_values(values, domain, current, expected_version):
+        if refusal.rule == STALE_VERSION:
+            raise EditConflict(current)
+        if refusal.rule == UNKNOWN_DOMAIN:
+            raise CommitmentError(_("Choose a change domain from the list."), refusal.field)
+        if refusal.rule == RETIRED_DOMAIN:
+            raise CommitmentError(_("“%(name)s” has been retired: choose another change domain.",
+                                    name=domain.name), refusal.field)
         raise CommitmentError(_("The target date must be on or after the start date."),
-                              "target_date")
+                              refusal.field)
     check_printable({"title": values.title, "description": values.description}, CommitmentError)
     return domain
 
 
-def create(actor, organisation: Organisation, values: CommitmentValues) -> Commitment:
+# --- creating and changing ----------------------------------------------------------------
+
+Events = list[tuple[Commitment, dict]]
+
+
+def create(actor, organisation: Organisation, values: CommitmentValues, *,
+           events: Events | None = None) -> Commitment:
+    """A new draft commitment. With `events`, its audit event (commitment, changes) is added
+    to that list instead of being written, and nothing is flushed: the spreadsheet import
+    flushes once and writes all of its events in one INSERT."""
     permissions.require(permissions.can_create_commitment(actor, organisation),
                         _("Only members of an approved organisation can add its commitments."))
-    _check_values(values)
+    _checked(values)
     commitment = Commitment(organisation=organisation, created_by_id=actor.id,
                             status=CommitmentStatus.DRAFT, **values.as_dict())
     db.session.add(commitment)
+    changes = {k: [None, v] for k, v in values.as_dict().items() if v not in (None, "")}
+    if events is not None:
+        events.append((commitment, changes))
+        return commitment
     db.session.flush()
-    record(actor, "commitment.created", commitment,
-           {k: [None, v] for k, v in values.as_dict().items() if v not in (None, "")})
+    record(actor, "commitment.created", commitment, changes)
     return commitment
 
 
 def update(actor, commitment: Commitment, values: CommitmentValues,
-           expected_version: int | None) -> Commitment:
+           expected_version: int | None, *, events: Events | None = None) -> Commitment:
+    """Change a commitment's values. With `events`, as for `create`."""
     permissions.require(permissions.can_edit_commitment(actor, commitment))
-    if expected_version is not None and expected_version != commitment.version:
-        raise EditConflict(commitment)
-    domain = _check_values(values, current_domain_id=commitment.domain_id)
     old_domain = commitment.domain.name if commitment.domain else None
+    domain = _checked(values, commitment, expected_version)
     changes = audit.apply_changes(commitment, values.as_dict())
     if "domain_id" in changes:  # people read names, not ids
         del changes["domain_id"]
         changes["domain"] = [old_domain, domain.name]
-    if changes:
-        db.session.flush()
-        record(actor, "commitment.updated", commitment, changes)
+    if not changes:
+        return commitment
+    if events is not None:
+        events.append((commitment, changes))
+        return commitment
+    db.session.flush()
+    record(actor, "commitment.updated", commitment, changes)
     return commitment
 
 

@@ -7,20 +7,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from charter import permissions
 from charter.commitments import bp, spreadsheets
 from charter.commitments.spreadsheet_forms import ConfirmForm, UploadForm
 from charter.errors import render_error
-from charter.extensions import db
-from charter.lookups import organisation_or_404
+from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import Organisation
+from charter.transaction import abandon
 
 MAX_ERRORS_SHOWN = 500
 MAX_CHANGES_SHOWN = 200
@@ -31,10 +30,7 @@ UPLOAD_LIMITS = {"size": spreadsheets.megabytes(spreadsheets.MAX_UPLOAD_BYTES),
 def _organisation_for(slug: str, allowed) -> Organisation:
     """The organisation if this user may do this to it: 404 when they may not even see it,
     403 when they see it but may not."""
-    org = organisation_or_404(slug)
-    if not allowed(current_user, org):
-        abort(403 if permissions.can_view_organisation(current_user, org) else 404)
-    return org
+    return visible_or_404(organisation_or_404(slug), permissions.can_view_organisation, allowed)
 
 
 def _download(content: bytes, filename: str, mimetype: str):
@@ -136,7 +132,7 @@ def import_commitments(slug: str):
         return _file_problem(org, form, problem)
     if not preview.plan.is_valid:
         return _row_errors(org, form, preview.plan, _("Nothing was saved."))
-    db.session.commit()  # the file is kept for its confirmation
+    # The file is kept for its confirmation (the request commits it).
     confirm = ConfirmForm(formdata=None, token=preview.token)
     return render_template("commitments/spreadsheets/preview.html", org=org, preview=preview,
                            plan=preview.plan, confirm=confirm, limit=MAX_CHANGES_SHOWN)
@@ -150,32 +146,24 @@ def _confirm(org: Organisation):
             "This confirmation could not be checked, so nothing was saved. Upload the file again."
         )], status=400)
     try:
-        preview = spreadsheets.confirm_import(current_user, org, confirm.token.data)
-        if preview.plan.is_valid:
-            db.session.commit()
+        plan = spreadsheets.confirm_import(current_user, org, confirm.token.data).plan
     except spreadsheets.AlreadyConfirmed as done:
-        db.session.rollback()
+        abandon()
         flash(done.message, "info")
-        return redirect(url_for("organisations.profile", slug=org.slug) + "#commitments")
-    except spreadsheets.ConfirmationRefused as refused:
-        db.session.rollback()
-        return _upload_page(org, form, extra_errors=[refused.message], status=400)
+        return _to_profile(org)
+    except spreadsheets.ConfirmationRefused as refused:  # (a 409 when measurements clashed)
+        return _upload_page(org, form, extra_errors=[refused.message], status=refused.status)
     except spreadsheets.FileProblem as problem:
-        db.session.rollback()
         return _file_problem(org, form, problem)
-    except IntegrityError:
-        # Another upload or edit saved a measurement of the same period at the same moment.
-        db.session.rollback()
-        return _upload_page(org, form, extra_errors=[
-            _("Someone saved measurements for the same periods at the same moment, so nothing was "
-              "saved. Upload the file again.")], status=409)
-    plan = preview.plan
     if not plan.is_valid:
-        db.session.rollback()
         return _row_errors(org, form, plan, _("Nothing was saved: the file was valid when you checked "
                                               "it, but the saved commitments have changed since."))
     if plan.has_changes:
         flash(_("The upload is saved: %(summary)s.", summary="; ".join(plan.summary())), "success")
     else:
         flash(_("The file matches what is saved: nothing needed changing."), "info")
+    return _to_profile(org)
+
+
+def _to_profile(org: Organisation):
     return redirect(url_for("organisations.profile", slug=org.slug) + "#commitments")

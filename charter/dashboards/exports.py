@@ -2,8 +2,8 @@
 
 Five datasets: organisations, signatures, commitments, measurements and report statuses.
 Rows are read as plain columns (no ORM objects) with `yield_per`, so 40,000 commitments or
-200,000 measurements stream out in seconds: CSV is written as it is read, XLSX through
-openpyxl's write-only workbook.
+200,000 measurements stream out in seconds: CSV is written as it is read, and the XLSX data
+sheet is streamed into a workbook openpyxl builds (charter.tabular writes both).
 
 Coordinators get their own site's private fields too (drafts, pending organisations, the
 leads' email addresses, decision reasons): they see them on their pages anyway. Nothing
@@ -18,33 +18,21 @@ leading ' in both formats.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from enum import Enum
 from types import SimpleNamespace
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
 from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.orm import aliased
 
-from charter import permissions
-from charter.commitments.spreadsheets import neutralise
+from charter import permissions, tabular
 from charter.extensions import db
 from charter.models import (
     PUBLIC_COMMITMENT_STATUSES,
@@ -72,19 +60,9 @@ from charter.reports import status as reporting
 from charter.signing.queries import has_current_signature
 
 FORMATS = ("csv", "xlsx")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = tabular.XLSX_MIMETYPE
+CSV_MIMETYPE = tabular.CSV_MIMETYPE
 BATCH = 2_000  # rows fetched at a time
-CSV_CHUNK = 64 * 1024  # bytes handed to the response at a time
-XLSX_TEXT_MAX = 32_767  # characters Excel keeps in a cell
-DATA_SHEET = "xl/worksheets/sheet1.xml"  # the first sheet openpyxl writes
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str  # fixed English: the header row is the file format, whatever the language
-    description: Any  # lazy text for the export page and the About sheet
-    width: int = 16
 
 
 @dataclass(frozen=True)
@@ -92,7 +70,7 @@ class Dataset:
     name: str
     title: Any
     description: Any
-    columns: tuple[Column, ...]
+    columns: tuple[tabular.Column, ...]
     rows: Callable[[list[int] | None], Iterable[tuple]]
 
 
@@ -114,10 +92,6 @@ def _labels() -> Callable[[Any], str | None]:
         return cache[key]
 
     return label
-
-
-def _yes(value) -> str:
-    return "Yes" if value else "No"
 
 
 def _stream(query: Select) -> Iterator:
@@ -156,7 +130,7 @@ def _organisation_rows(site_ids: list[int] | None) -> Iterator[tuple]:
     for (site, oid, name, slug, sector, tier, status, website, created, decided, reason, signed,
          lead_emails, public, drafts) in _stream(query):
         yield (site, oid, name, slug, label(sector), label(tier), label(status), website, created,
-               decided, reason, _yes(signed), lead_emails, public, drafts)
+               decided, reason, tabular.yes_no(signed), lead_emails, public, drafts)
 
 
 def _signature_rows(site_ids: list[int] | None) -> Iterator[tuple]:
@@ -218,7 +192,7 @@ def _measurement_rows(site_ids: list[int] | None) -> Iterator[tuple]:
     )
     for (site, org, slug, cid, title, status, indicator, unit, catalogue, reference, start, end,
          value, note, recorded) in _stream(query):
-        yield (site, org, slug, cid, title, label(status), indicator, unit, _yes(catalogue),
+        yield (site, org, slug, cid, title, label(status), indicator, unit, tabular.yes_no(catalogue),
                reference, start, end, value, note, recorded)
 
 
@@ -264,7 +238,7 @@ def _report_status_rows(site_ids: list[int] | None) -> Iterator[tuple]:
                status.label, label(report_status), report_id, submitted, published)
 
 
-C = Column
+C = tabular.Column
 DATASETS: dict[str, Dataset] = {
     d.name: d for d in (
         Dataset(
@@ -401,171 +375,36 @@ def filename(site: Site | None, name: str, fmt: str, today: date | None = None) 
 
 # --- writing ----------------------------------------------------------------------------------------
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def csv_cell(value: Any) -> str:
-    kind = type(value)
-    if kind is str:  # most cells: the cheapest test first
-        return neutralise(value)
-    if value is None:
-        return ""
-    if kind is int or kind is float:
-        return str(value)
-    if kind is bool:
-        return _yes(value)
-    if isinstance(value, Decimal):
-        return _decimal_text(value)
-    if isinstance(value, datetime):
-        return _utc(value).isoformat(timespec="seconds") + "Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    return neutralise(str(value))
-
-
-def xlsx_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-    if isinstance(value, datetime):
-        return _utc(value)
-    if isinstance(value, bool):
-        return _yes(value)
-    return value
-
-
 def export_csv(actor, site: Site | None, name: str) -> Iterator[bytes]:
     """The dataset as CSV, in chunks (permission checked before the first row is read)."""
     dataset = _dataset(name, "csv")
     site_ids = _scope(actor, site)
-    return _csv_chunks(dataset, site_ids)
-
-
-def _csv_chunks(dataset: Dataset, site_ids: list[int] | None) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.header for c in dataset.columns])
-    # With the byte order mark, Excel reads the file as UTF-8 and shows accents right.
-    yield codecs.BOM_UTF8
-    for row in dataset.rows(site_ids):
-        writer.writerow([csv_cell(v) for v in row])
-        if buffer.tell() >= CSV_CHUNK:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
-def _xml_text(value: str) -> str:
-    text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))[:XLSX_TEXT_MAX]
-    return xml_escape(text, {"\r": "&#13;"})
-
-
-def _decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def _sheet_rows(rows: Iterable[tuple], width: int, date_style: int, time_style: int) -> Iterator[str]:
-    """The <row> elements of the data sheet, from row 2 on (the header is row 1)."""
-    letters = [get_column_letter(i) for i in range(1, width + 1)]
-    for number, row in enumerate(rows, start=2):
-        cells = []
-        for letter, value in zip(letters, row, strict=False):
-            if value is None or value == "":
-                continue
-            ref = f"{letter}{number}"
-            if type(value) is bool:
-                value = _yes(value)
-            if type(value) is str:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
-                             f'{_xml_text(value)}</t></is></c>')
-            elif isinstance(value, datetime):
-                cells.append(f'<c r="{ref}" s="{time_style}"><v>{to_excel(_utc(value))}</v></c>')
-            elif isinstance(value, date):
-                cells.append(f'<c r="{ref}" s="{date_style}"><v>{to_excel(value)}</v></c>')
-            elif isinstance(value, Decimal):
-                cells.append(f'<c r="{ref}"><v>{_decimal_text(value)}</v></c>')
-            elif isinstance(value, int | float):
-                cells.append(f'<c r="{ref}"><v>{value!r}</v></c>')
-            else:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">'
-                             f'{_xml_text(str(value))}</t></is></c>')
-        yield f'<row r="{number}">{"".join(cells)}</row>'
+    return tabular.csv_chunks(dataset.columns, dataset.rows(site_ids))
 
 
 def export_xlsx(actor, site: Site | None, name: str) -> bytes:
-    """The dataset as a workbook: the data sheet (bold frozen header, real dates) and About.
-
-    openpyxl builds the workbook (styles, header, frozen pane, column widths, the About
-    sheet). Without lxml, though, it writes some 25,000 cells a second, so 40,000
-    commitments would take half a minute: the data rows are written straight into the data
-    sheet's <sheetData> instead (inline strings, numbers, and dates as Excel serial numbers
-    in the date styles openpyxl registered), some twenty times faster.
-    """
+    """The dataset as a workbook: the data sheet (bold frozen header, real dates) and About."""
     dataset = _dataset(name, "xlsx")
     site_ids = _scope(actor, site)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(dataset.title)[:31] or dataset.name)
-    for index, column in enumerate(dataset.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in dataset.columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    date_cell = WriteOnlyCell(sheet, value=date(2000, 1, 1))
-    date_cell.number_format = "yyyy-mm-dd"
-    time_cell = WriteOnlyCell(sheet, value=datetime(2000, 1, 1))
-    time_cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    date_style, time_style = date_cell.style_id, time_cell.style_id  # registers both styles
-    _about(workbook, dataset, site, bold)
-    skeleton = io.BytesIO()
-    workbook.save(skeleton)
-    return _with_rows(skeleton, _sheet_rows(dataset.rows(site_ids), len(dataset.columns),
-                                            date_style, time_style))
+    return tabular.large_workbook(str(dataset.title)[:31] or dataset.name, dataset.columns,
+                                  dataset.rows(site_ids),
+                                  lambda workbook, bold: _about(workbook, dataset, site, bold))
 
 
 def _about(workbook, dataset: Dataset, site: Site | None, bold: Font) -> None:
     about = workbook.create_sheet("About")
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 90
+    value = tabular.xlsx_value
     title_cell = WriteOnlyCell(about, value=str(dataset.title))
     title_cell.font = bold
-    about.append([title_cell, xlsx_value(str(dataset.description))])
-    about.append(["Site", xlsx_value(site.name if site is not None else _("Every site"))])
-    about.append(["Exported at (UTC)", _utc(datetime.now(UTC))])
+    about.append([title_cell, value(str(dataset.description))])
+    about.append(["Site", value(site.name if site is not None else _("Every site"))])
+    about.append(["Exported at (UTC)", tabular.utc(datetime.now(UTC))])
     about.append([])
     for column in dataset.columns:
-        about.append([xlsx_value(column.header), xlsx_value(str(column.description))])
+        about.append([value(column.header), value(str(column.description))])
     about.append([])
-    about.append(["", xlsx_value(_("Times are in UTC. Text that begins with =, +, -, @, a tab or "
-                                   "a carriage return is shown with a ' in front, so that "
-                                   "spreadsheet programs do not run it as a formula."))])
-
-
-def _with_rows(skeleton: io.BytesIO, rows: Iterator[str]) -> bytes:
-    """A copy of the workbook openpyxl saved, with `rows` added to its first sheet."""
-    with zipfile.ZipFile(skeleton) as source, tempfile.TemporaryFile() as handle:
-        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as target:
-            for info in source.infolist():
-                data = source.read(info.filename)
-                if info.filename != DATA_SHEET:
-                    target.writestr(info, data)
-                    continue
-                head, tail = data.split(b"</sheetData>", 1)
-                with target.open(DATA_SHEET, "w", force_zip64=True) as sheet:
-                    sheet.write(head)
-                    batch: list[str] = []
-                    for row in rows:
-                        batch.append(row)
-                        if len(batch) >= BATCH:
-                            sheet.write("".join(batch).encode("utf-8"))
-                            batch.clear()
-                    sheet.write("".join(batch).encode("utf-8"))
-                    sheet.write(b"</sheetData>" + tail)
-        handle.seek(0)
-        return handle.read()
+    about.append(["", value(_("Times are in UTC. Text that begins with =, +, -, @, a tab or a "
+                              "carriage return is shown with a ' in front, so that spreadsheet "
+                              "programs do not run it as a formula."))])
