@@ -142,7 +142,7 @@ def _of_public_commitments(query: Select, commitment_id) -> Select:
     lead = aliased(Organisation, name="lead")
     return (query.join(Commitment, Commitment.id == commitment_id)
             .join(lead, lead.id == Commitment.organisation_id)
-            .where(Commitment.status.in_(PUBLIC_COMMITMENT_STATUSES), organisation_is_public(lead)))
+            .where(Commitment.is_public, organisation_is_public(lead)))
 
 
 def _stream(conn: Connection, query: Select) -> Iterator[Sequence[Any]]:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from charter import audit, permissions
 from charter.extensions import db
@@ -162,7 +161,7 @@ def update(actor, commitment: Commitment, values: CommitmentValues,
 
 def publish(actor, commitment: Commitment) -> Commitment:
     permissions.require(permissions.can_publish_commitment(actor, commitment))
-    if commitment.status != CommitmentStatus.DRAFT:
+    if commitment.is_public:
         raise CommitmentError(_("This commitment is already public."), status=409)
     commitment.status = CommitmentStatus.PUBLISHED
     commitment.published_at = utcnow()
@@ -189,7 +188,7 @@ def retire(actor, commitment: Commitment, reason: str) -> Commitment:
 
 def delete_draft(actor, commitment: Commitment) -> None:
     permissions.require(permissions.can_edit_commitment(actor, commitment))
-    if commitment.status != CommitmentStatus.DRAFT:
+    if commitment.is_public:
         raise CommitmentError(_("Only drafts can be deleted; public commitments are retired."),
                               status=409)
     record(actor, "commitment.draft_deleted", commitment, {"title": [commitment.title, None]})
@@ -242,6 +241,5 @@ def delete_milestone(actor, commitment: Commitment, milestone_id: int) -> None:
 
 
 def active_domains(include_id: int | None = None) -> list[ChangeDomain]:
-    query = select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.id)
-    domains = list(db.session.scalars(query))
+    domains = list(db.session.scalars(ChangeDomain.ordered()))
     return [d for d in domains if d.is_active or d.id == include_id]

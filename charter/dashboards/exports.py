@@ -347,7 +347,7 @@ DATASETS: dict[str, Dataset] = {
 
 # --- permission and choice -----------------------------------------------------------------------
 
-class UnknownExport(LookupError):
+class UnknownExport(LookupError):  # noqa: N818 - reads better where it is raised
     """No such dataset or format (the route answers 404)."""
 
 

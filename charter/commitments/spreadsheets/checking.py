@@ -93,8 +93,7 @@ class _Existing:
 
 
 def _load_existing(organisation: Organisation, with_measurements: bool) -> _Existing:
-    domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position,
-                                                                    ChangeDomain.id)))
+    domains = list(db.session.scalars(ChangeDomain.ordered()))
     commitments = {c.id: c for c in db.session.scalars(
         select(Commitment).where(Commitment.organisation_id == organisation.id))}
     links: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))

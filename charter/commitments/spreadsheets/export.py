@@ -162,8 +162,7 @@ def export_xlsx(actor, organisation: Organisation) -> bytes:
     _require_export(actor, organisation)
     commitment_rows = _commitment_rows(organisation)
     measurement_rows = _measurement_rows(organisation)
-    domains = list(db.session.scalars(select(ChangeDomain).order_by(ChangeDomain.position,
-                                                                    ChangeDomain.id)))
+    domains = list(db.session.scalars(ChangeDomain.ordered()))
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEETS[COMMITMENTS][0]

@@ -106,7 +106,7 @@ PENDING_PER_PERSON = 5  # unconfirmed uploads kept per person; older ones are dr
 PENDING_KEPT_AFTER_EXPIRY = timedelta(days=1)  # so that a late replay still gets a clear answer
 
 
-class ConfirmationRefused(RuleError):
+class ConfirmationRefused(RuleError):  # noqa: N818 - it is a situation, not a failure
     """The confirmation cannot be saved (nothing of it is kept); `message` says why."""
 
 

@@ -20,7 +20,7 @@ from charter.commitments.spreadsheets.columns import (
 )
 
 
-class FileProblem(Exception):  # a situation the person can fix
+class FileProblem(Exception):  # noqa: N818 - a situation the person can fix
     """The file as a whole cannot be read; `details` lists what is wrong, one line each."""
 
     def __init__(self, message: str, details: list[str] | None = None):
