@@ -176,7 +176,7 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
     _bulk(Commitment, rows)
     commitments = db.session.execute(select(Commitment.id, Commitment.organisation_id, Commitment.status)
                                      .order_by(Commitment.id)).all()
-    public_commitments = [c for c in commitments if c.is_public]
+    public_commitments = [c for c in commitments if c.status != CommitmentStatus.DRAFT]
 
     # Partnerships: about one public commitment in eight is joint.
     partnership_rows = []

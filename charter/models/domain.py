@@ -23,10 +23,10 @@ class ChangeDomain(VersionedMixin, TimestampMixin, Base):
     @classmethod
     def ordered(cls) -> Select[tuple[ChangeDomain]]:
         """Every change domain in the order people see them everywhere (pages, forms, charts,
-        exports): by position, then by name. Add .where(ChangeDomain.is_active) for the
-        active ones, or .with_only_columns(...) for some columns in the same order."""
-        return select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.name,
-                                             ChangeDomain.id)
+        exports): by position; equal positions in the order the domains were added. Add
+        .where(ChangeDomain.is_active) for the active ones, or .with_only_columns(...) for
+        some columns in the same order."""
+        return select(ChangeDomain).order_by(ChangeDomain.position, ChangeDomain.id)
 
     def __repr__(self) -> str:
         return f"<ChangeDomain {self.slug}>"
