@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from charter.commitments import spreadsheets
+from charter.commitments import services, spreadsheets
 from charter.commitments.spreadsheets import importing
 from charter.extensions import db
 from charter.models import (
@@ -186,6 +186,29 @@ def test_a_commitment_keeps_its_retired_change_domain(world, data):
     db.session.commit()
     result = plan(world, csv_file([commitment_row(data.retired, Title="Still under the old heading")]))
     assert result.is_valid, errors_of(result)
+
+
+def test_the_form_and_the_import_ask_the_same_rules(world, data):
+    """One check of a commitment's values (services.check_values), worded by the form beside
+    its fields and by the import by row and column, in the order of the columns."""
+    values = services.CommitmentValues(title="T", domain_id=data.retired_domain.id,
+                                       start_date=date(2026, 5, 1), target_date=date(2026, 4, 1))
+    domain_retired = services.Refusal(services.RETIRED_DOMAIN, "domain")
+    dates = services.Refusal(services.DATES_OUT_OF_ORDER, "target_date")
+    assert services.check_values(values, data.retired_domain) == [domain_retired, dates]
+    assert services.check_values(values, data.retired_domain, data.retired) == [dates]
+    assert services.check_values(values, data.retired_domain, data.retired,
+                                 expected_version=data.retired.version + 1)[0] == services.Refusal(
+        services.STALE_VERSION, "version")
+
+    result = plan(world, csv_file([new_row(**{"Change domain": "old-heading", "Description": "x\x01",
+                                              "Start date": "2026-05-01",
+                                              "Target date": "2026-04-01"})]))
+    assert [(e.column, e.message.split(":")[0]) for e in result.errors] == [
+        ("Change domain", "'old-heading' has been retired"),
+        ("Description", "Remove the invisible control characters from this text."),
+        ("Target date", "The target date (2026-04-01) must be on or after the start date (2026-05-01)."),
+    ]
 
 
 def test_a_missing_title(world, data):
