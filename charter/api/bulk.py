@@ -9,7 +9,8 @@ the finished ZIP in the document cache (charter/documents.py) and rebuilds it wh
 change, at most every DOCUMENT_CACHE_MIN_AGE seconds.
 
 The files and columns are declared once, below: the CSV headers, the data dictionary, the
-README and the /open-data page all come from these declarations.
+README and the /open-data page all come from these declarations. The commitment's own fields
+in commitments.csv are those declared in charter.commitments.fields.
 """
 
 from __future__ import annotations
@@ -40,18 +41,15 @@ from charter.api.queries import (
     public_commitment_ids,
     report_is_public,
 )
+from charter.commitments.fields import COMMITMENT_FIELDS
 from charter.extensions import db
 from charter.models import (
-    PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
-    RAG,
-    Ambition,
     ChangeDomain,
     CharterStatus,
     CharterVersion,
     Commitment,
     CommitmentIndicator,
-    Completion,
     Direction,
     Indicator,
     Measurement,
@@ -198,10 +196,8 @@ def _domains(conn, links):
 
 
 def _commitments(conn, links):
-    query = (select(Commitment.id, Organisation.slug, Site.slug, ChangeDomain.slug, Commitment.title,
-                    Commitment.description, Commitment.status, Commitment.ambition, Commitment.completion,
-                    Commitment.rag, Commitment.start_date, Commitment.target_date, Commitment.published_at,
-                    Commitment.retired_at, Commitment.retired_reason, Commitment.updated_at)
+    query = (select(Commitment.id, Organisation.slug, Site.slug, ChangeDomain.slug,
+                    *(f.selected() for f in COMMITMENT_FIELDS))
              .join(Organisation, Organisation.id == Commitment.organisation_id)
              .join(Site, Site.id == Organisation.site_id)
              .join(ChangeDomain, ChangeDomain.id == Commitment.domain_id)
@@ -377,18 +373,7 @@ FILES: tuple[CsvFile, ...] = (
         C("organisation", "text", _l("Slug of the lead organisation (see organisations.csv).")),
         C("site", "text", _l("Slug of the lead organisation's site.")),
         C("domain", "text", _l("Slug of the change domain (see change_domains.csv).")),
-        C("title", "text", _l("What is promised, in a line.")),
-        C("description", "text", _l("The commitment in full (Markdown).")),
-        C("status", "code", _l("published (current) or retired."), codes=_codes(PUBLIC_COMMITMENT_STATUSES)),
-        C("ambition", "code", _l("How ambitious it is."), codes=_codes(Ambition)),
-        C("completion", "code", _l("Completion level."), codes=_codes(Completion)),
-        C("rag", "code", _l("RAG rating."), codes=_codes(RAG)),
-        C("start_date", "date", _l("Start date, if set.")),
-        C("target_date", "date", _l("Target date, if set.")),
-        C("published_at", "datetime", _l("When it was first published.")),
-        C("retired_at", "datetime", _l("When it was retired; empty if current.")),
-        C("retired_reason", "text", _l("Why it was retired; empty if current.")),
-        C("updated_at", "datetime", _l("When it last changed.")),
+        *(C(f.name, f.type, f.description, codes=f.codes) for f in COMMITMENT_FIELDS),
         C("html_url", "url", _l("The commitment's public page.")),
     ), _commitments),
     CsvFile("commitment_partners.csv", _l("Partners of public commitments: other public organisations "

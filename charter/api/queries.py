@@ -26,6 +26,7 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from charter.api.links import Links
+from charter.commitments.fields import COMMITMENT_FIELDS
 from charter.commitments.indicators import number_text
 from charter.extensions import db
 from charter.models import (
@@ -340,12 +341,10 @@ def signatures(*, page: int, per_page: int, site: str | None = None, organisatio
 
 def _commitments_query() -> Select:
     return (
-        select(Commitment.id, Commitment.title, Commitment.description, Commitment.status,
+        select(Commitment.id, *(f.selected() for f in COMMITMENT_FIELDS),
                Organisation.slug.label("org_slug"), Organisation.name.label("org_name"),
                Site.slug.label("site"), ChangeDomain.slug.label("domain_slug"),
-               ChangeDomain.name.label("domain_name"), Commitment.ambition, Commitment.completion,
-               Commitment.rag, Commitment.start_date, Commitment.target_date, Commitment.published_at,
-               Commitment.retired_at, Commitment.retired_reason, Commitment.updated_at)
+               ChangeDomain.name.label("domain_name"))
         .join(Organisation, Organisation.id == Commitment.organisation_id)
         .join(Site, Site.id == Organisation.site_id)
         .join(ChangeDomain, ChangeDomain.id == Commitment.domain_id)
@@ -376,16 +375,15 @@ def partners_of(commitment_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def _commitment_json(row, partners: list[dict], links: Links) -> dict:
+    """The commitment's declared fields (charter.commitments.fields: codes as their values;
+    the schema writes dates) and the API's own."""
     return {
-        "id": row["id"], "title": row["title"], "description": row["description"] or "",
-        "status": _value(row["status"]),
+        "id": row["id"],
+        **{f.name: number_text(row[f.name]) if f.type == "decimal" else _value(row[f.name])
+           for f in COMMITMENT_FIELDS},
         "organisation": {"slug": row["org_slug"], "name": row["org_name"]},
         "site": row["site"],
         "domain": {"slug": row["domain_slug"], "name": row["domain_name"]},
-        "ambition": _value(row["ambition"]), "completion": _value(row["completion"]),
-        "rag": _value(row["rag"]), "start_date": row["start_date"], "target_date": row["target_date"],
-        "published_at": row["published_at"], "retired_at": row["retired_at"],
-        "retired_reason": row["retired_reason"], "updated_at": row["updated_at"],
         "partners": partners, "html_url": links.commitment(row["id"]),
     }
 

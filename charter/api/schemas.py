@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from charter import readers
+from charter.commitments.fields import COMMITMENT_FIELDS, Field
 from charter.models import (
     PUBLIC_COMMITMENT_STATUSES,
     PUBLIC_ORGANISATION_STATUSES,
@@ -239,26 +240,38 @@ class PartnerSchema(ma.Schema):
     role_note = _str("What the partner does in the commitment (may be empty).")
 
 
-class CommitmentSchema(ma.Schema):
-    id = _int("Commitment id.")
-    title = _str("What is promised, in a line.")
-    description = _str("The commitment in full (Markdown).")
-    status = _enum(COMMITMENT_STATUS_VALUES, "`published` (current) or `retired`.")
-    organisation = fields.Nested(OrganisationRefSchema, metadata=_d("The lead organisation."))
-    site = _str("Slug of the lead organisation's site.")
-    domain = fields.Nested(DomainRefSchema, metadata=_d("The change domain it is recorded against."))
-    ambition = _enum([a.value for a in Ambition], "How ambitious it is.")
-    completion = _enum([c.value for c in Completion], "Completion level.")
-    rag = _enum([r.value for r in RAG], "RAG rating: on track, at risk or off track.")
-    start_date = _date("Start date, if set.", allow_none=True)
-    target_date = _date("Target date, if set.", allow_none=True)
-    published_at = _datetime("When it was first published", allow_none=True)
-    retired_at = _datetime("When it was retired (null if current)", allow_none=True)
-    retired_reason = _str("Why it was retired (null if current).", allow_none=True)
-    updated_at = _datetime("When it last changed")
-    partners = fields.List(fields.Nested(PartnerSchema),
-                           metadata=_d("Organisations that accepted to share the commitment."))
-    html_url = _url("The commitment's public page.")
+def _declared(field: Field) -> fields.Field:
+    """The API's field for a declared field of a commitment (charter.commitments.fields)."""
+    text, kw = field.api_text, {"allow_none": True} if field.nullable else {}
+    if field.type == "code":
+        return _enum(field.codes, text, **kw)
+    if field.type == "datetime":
+        return _datetime(text.removesuffix("."), **kw)
+    if field.type == "boolean":
+        return fields.Boolean(metadata=_d(text), **kw)
+    return {"date": _date, "integer": _int, "decimal": _decimal, "url": _url}.get(field.type, _str)(
+        text, **kw)
+
+
+def _commitment_schema() -> type[ma.Schema]:
+    """The commitment: its id, its declared fields, and after its status (what it is) the
+    organisation, the site and the domain; then the partners and the page."""
+    attributes: dict[str, fields.Field] = {"id": _int("Commitment id.")}
+    for field in COMMITMENT_FIELDS:
+        attributes[field.name] = _declared(field)
+        if field.name == "status":
+            attributes.update(
+                organisation=fields.Nested(OrganisationRefSchema, metadata=_d("The lead organisation.")),
+                site=_str("Slug of the lead organisation's site."),
+                domain=fields.Nested(DomainRefSchema,
+                                     metadata=_d("The change domain it is recorded against.")))
+    attributes["partners"] = fields.List(
+        fields.Nested(PartnerSchema), metadata=_d("Organisations that accepted to share the commitment."))
+    attributes["html_url"] = _url("The commitment's public page.")
+    return type("CommitmentSchema", (ma.Schema,), attributes)
+
+
+CommitmentSchema = _commitment_schema()
 
 
 class MilestoneSchema(ma.Schema):

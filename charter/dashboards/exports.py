@@ -33,6 +33,7 @@ from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.orm import aliased
 
 from charter import permissions, tabular
+from charter.commitments.fields import COMMITMENT_FIELDS
 from charter.extensions import db
 from charter.models import (
     PUBLIC_COMMITMENT_STATUSES,
@@ -149,6 +150,14 @@ def _signature_rows(site_ids: list[int] | None) -> Iterator[tuple]:
     yield from (tuple(row) for row in _stream(query))
 
 
+# The declared fields of a commitment (charter.commitments.fields), long text after the
+# partner count, behind the site, the id, the organisation, its slug and the domain.
+_SHORT_FIELDS = tuple(f for f in COMMITMENT_FIELDS if not f.long_text)
+_LONG_FIELDS = tuple(f for f in COMMITMENT_FIELDS if f.long_text)
+_CODED = tuple(5 + i for i, f in enumerate((*_SHORT_FIELDS, None, *_LONG_FIELDS))
+               if f is not None and f.type == "code")
+
+
 def _commitment_rows(site_ids: list[int] | None) -> Iterator[tuple]:
     label = _labels()
     partners = (select(func.count(Partnership.id))
@@ -157,10 +166,8 @@ def _commitment_rows(site_ids: list[int] | None) -> Iterator[tuple]:
                 .correlate(Commitment).scalar_subquery())
     query = (
         select(Site.name, Commitment.id, Organisation.name, Organisation.slug, ChangeDomain.slug,
-               Commitment.title, Commitment.status, Commitment.ambition, Commitment.completion,
-               Commitment.rag, Commitment.start_date, Commitment.target_date, Commitment.published_at,
-               Commitment.retired_at, Commitment.retired_reason, Commitment.updated_at, partners,
-               Commitment.description)
+               *(f.selected() for f in _SHORT_FIELDS), partners,
+               *(f.selected() for f in _LONG_FIELDS))
         .join(Organisation, Organisation.id == Commitment.organisation_id)
         .join(Site, Site.id == Organisation.site_id)
         .join(ChangeDomain, ChangeDomain.id == Commitment.domain_id)
@@ -169,7 +176,7 @@ def _commitment_rows(site_ids: list[int] | None) -> Iterator[tuple]:
     )
     for row in _stream(query):
         row = list(row)
-        for i in (6, 7, 8, 9):
+        for i in _CODED:
             row[i] = label(row[i])
         yield tuple(row)
 
@@ -288,19 +295,9 @@ DATASETS: dict[str, Dataset] = {
              C("Organisation", _l("The lead organisation."), 40),
              C("Organisation slug", _l("Its short name."), 24),
              C("Change domain", _l("The change domain, by its short name."), 24),
-             C("Title", _l("What is promised."), 48),
-             C("Status", _l("Draft, published or retired."), 12),
-             C("Ambition", _l("Essential, desirable, aspirational or breakthrough."), 14),
-             C("Completion", _l("Not started, limited, substantial, completed or withdrawn."), 14),
-             C("RAG", _l("On track, at risk or off track."), 12),
-             C("Start date", _l("When the work starts."), 12),
-             C("Target date", _l("When it should be done."), 12),
-             C("Published at (UTC)", _l("When it was published."), 18),
-             C("Retired at (UTC)", _l("When it was retired."), 18),
-             C("Retired reason", _l("Why it was retired."), 30),
-             C("Updated at (UTC)", _l("When it last changed."), 18),
+             *(f.export for f in _SHORT_FIELDS),
              C("Accepted partners", _l("Organisations that accepted to share it."), 10),
-             C("Description", _l("What will be done (Markdown)."), 60)),
+             *(f.export for f in _LONG_FIELDS)),
             _commitment_rows),
         Dataset(
             "measurements", _l("Measurements"),

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from charter.commitments.fields import COMMITMENT_FIELDS, code_value
 from charter.commitments.queries import commitment_page_options
 from charter.extensions import db
 from charter.models import (
@@ -37,6 +38,21 @@ def _n(value: Decimal | None) -> str | None:
     if value is None:
         return None
     return format(value.normalize(), "f")
+
+
+def _declared_fields(commitment: Commitment) -> dict[str, Any]:
+    """The commitment's declared fields that a report shows (charter.commitments.fields),
+    as plain values: codes as their values, dates and numbers as text."""
+    values = {}
+    for field in COMMITMENT_FIELDS:
+        if field.in_report:
+            value = field.value_of(commitment)
+            if isinstance(value, date | datetime):
+                value = _d(value)
+            elif isinstance(value, Decimal):
+                value = _n(value)
+            values[field.name] = code_value(value)
+    return values
 
 
 def canonical_json(snapshot: dict[str, Any]) -> str:
@@ -94,20 +110,13 @@ def build_snapshot(report: ProgressReport, text: dict[str, str] | None = None) -
             })
         group["commitments"].append({
             "id": c.id,
-            "title": c.title,
-            "description": c.description,
+            **_declared_fields(c),
             "lead_organisation": c.organisation.name,
             "joint": c.organisation_id != org.id,
             "partners": [
                 {"name": p.organisation.name, "sector": p.organisation.sector.value}
                 for p in c.partnerships if p.status == PartnershipStatus.ACCEPTED
             ],
-            "status": c.status.value,
-            "ambition": c.ambition.value,
-            "completion": c.completion.value,
-            "rag": c.rag.value,
-            "start_date": _d(c.start_date),
-            "target_date": _d(c.target_date),
             "milestones": [
                 {"title": m.title, "due_date": _d(m.due_date), "done_date": _d(m.done_date)}
                 for m in c.milestones
