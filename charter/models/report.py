@@ -64,6 +64,8 @@ class ProgressReport(VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "cycle_id"),
         Index("ix_progress_report_cycle_status", "cycle_id", "status"),
+        # /reports: the published ones, newest first (reports.queries.published_reports_query).
+        Index("ix_progress_report_status_published", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
