@@ -45,12 +45,15 @@ def _values(form) -> services.CommitmentValues:
 def view(commitment_id: int):
     commitment = commitment_or_404(commitment_id)
     private = permissions.can_view_organisation_private(current_user, commitment.organisation)
+    can_edit = permissions.can_edit_commitment(current_user, commitment)
     return render_template(
         "commitments/view.html",
         commitment=commitment,
         timeline=queries.timeline(commitment, private=private),
-        can_edit=permissions.can_edit_commitment(current_user, commitment),
-        empty_form=EmptyForm(),
+        can_edit=can_edit,
+        # A form makes a CSRF token, which sets a session cookie: only for those who may
+        # use its buttons, so that the public's GET stays cookie-free (and cacheable).
+        empty_form=EmptyForm() if can_edit else None,
     )
 
 

@@ -64,6 +64,10 @@ class ProgressReport(VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "cycle_id"),
         Index("ix_progress_report_cycle_status", "cycle_id", "status"),
+        # /reports: the published ones, newest first (reports.queries.published_reports_query);
+        # with the two keys it joins on, the index alone also answers the page's total.
+        Index("ix_progress_report_status_published", "status", "published_at", "id",
+              "organisation_id", "cycle_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

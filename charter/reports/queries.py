@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, undefer
 
@@ -61,8 +63,8 @@ def latest_revisions(report_ids: list[int]) -> dict[int, ReportRevision]:
     return {r.report_id: r for r in rows}
 
 
-def revision(report_id: int, number: int | None = None, *, with_snapshot: bool = False,
-             with_pdf: bool = False) -> ReportRevision | None:
+def revision(report_id: int, number: int | None = None, *,
+             with_snapshot: bool = False) -> ReportRevision | None:
     query = select(ReportRevision).where(ReportRevision.report_id == report_id)
     if number is None:
         query = query.order_by(ReportRevision.number.desc()).limit(1)
@@ -71,9 +73,45 @@ def revision(report_id: int, number: int | None = None, *, with_snapshot: bool =
     options = []
     if with_snapshot:
         options.append(undefer(ReportRevision.snapshot))
-    if with_pdf:
-        options.append(undefer(ReportRevision.pdf))
     return db.session.scalar(query.options(*options))
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    """What serving a stored PDF needs besides its bytes: the revision's id, number and
+    SHA-256 (the ETag), and the names its file is called after."""
+
+    revision_id: int
+    number: int
+    sha256: str
+    organisation_slug: str
+    cycle_name: str
+
+
+def stored_pdf(report_id: int, number: int | None = None) -> StoredPdf | None:
+    """The stored PDF of a published report's revision (`number`, or the latest), without
+    its bytes, or None. A report that is not published has no public PDF, whoever asks, so
+    the permission check is the WHERE clause: no report object, no snapshot."""
+    query = (
+        select(ReportRevision.id, ReportRevision.number, ReportRevision.pdf_sha256,
+               Organisation.slug, ReportingCycle.name)
+        .join(ProgressReport, ProgressReport.id == ReportRevision.report_id)
+        .join(Organisation, Organisation.id == ProgressReport.organisation_id)
+        .join(ReportingCycle, ReportingCycle.id == ProgressReport.cycle_id)
+        .where(ReportRevision.report_id == report_id,
+               ProgressReport.status == ReportStatus.PUBLISHED)
+    )
+    if number is None:
+        query = query.order_by(ReportRevision.number.desc()).limit(1)
+    else:
+        query = query.where(ReportRevision.number == number)
+    row = db.session.execute(query).first()
+    return StoredPdf(*row) if row else None
+
+
+def pdf_bytes(revision_id: int) -> bytes:
+    """The stored bytes of a revision's PDF: one column of one row."""
+    return db.session.scalar(select(ReportRevision.pdf).where(ReportRevision.id == revision_id))
 
 
 def feed_entries(site_id: int | None = None, limit: int = 50) -> list[tuple[ReportRevision, ProgressReport]]:

@@ -73,7 +73,8 @@ def _render_published(report, number: int | None):
         "reports/view.html", report=report, snap=snapshot, revision=revision,
         revisions=report.revisions, latest=report.revisions[-1] if report.revisions else None,
         charts=indicator_charts(snapshot), live=False,
-        return_form=ReturnForm(formdata=None), decision_form=VersionForm(formdata=None),
+        # No forms on a published report: making one would set a session cookie.
+        return_form=None, decision_form=None,
     )
 
 
@@ -101,31 +102,34 @@ def revision(report_id: int, number: int):
     return _render_published(report, number)
 
 
-def _pdf_response(report, number: int | None):
-    if report.status != ReportStatus.PUBLISHED:
+def _pdf_response(report_id: int, number: int | None):
+    """A stored PDF, as published. Two small queries: the revision's SHA-256 and names
+    (404 unless the report is published), then its bytes alone, which a conditional
+    request whose ETag matches never reads (304)."""
+    stored = queries.stored_pdf(report_id, number)
+    if stored is None:
         abort(404)
-    revision = queries.revision(report.id, number, with_pdf=True)
-    if revision is None:
-        abort(404)
-    filename = f"{report.organisation.slug}-{report.cycle.name}-r{revision.number}.pdf"
+    filename = f"{stored.organisation_slug}-{stored.cycle_name}-r{stored.number}.pdf"
     filename = "".join(c if c.isalnum() or c in "-._" else "-" for c in filename)
-    response = Response(revision.pdf, mimetype="application/pdf")
+    fresh = request.if_none_match.contains_weak(stored.sha256)
+    response = Response(b"" if fresh else queries.pdf_bytes(stored.revision_id),
+                        status=304 if fresh else 200, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["ETag"] = f'"{revision.pdf_sha256}"'
-    response.headers["X-Content-SHA256"] = revision.pdf_sha256
+    response.headers["ETag"] = f'"{stored.sha256}"'
+    response.headers["X-Content-SHA256"] = stored.sha256
     response.headers["Cache-Control"] = "public, max-age=86400" if number else "public, max-age=300"
-    return response.make_conditional(request)
+    return response if fresh else response.make_conditional(request)
 
 
 @bp.route("/reports/<int:report_id>.pdf")
 def pdf(report_id: int):
     """The stored PDF of the latest revision: bytes as published, never re-rendered."""
-    return _pdf_response(_visible_report(report_id), None)
+    return _pdf_response(report_id, None)
 
 
 @bp.route("/reports/<int:report_id>/revisions/<int:number>.pdf")
 def revision_pdf(report_id: int, number: int):
-    return _pdf_response(_visible_report(report_id), number)
+    return _pdf_response(report_id, number)
 
 
 def _feed(entries, title: str, self_url: str):
