@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, flash, g, request
 from sqlalchemy.exc import IntegrityError
 
 from charter.extensions import db
@@ -113,6 +113,14 @@ def perform(action: Callable[[], T]) -> tuple[T | None, str | None]:
     except RuleError as error:
         abandon()
         return None, error.message
+
+
+def perform_and_say(action: Callable[[], Any], success: str) -> bool:
+    """`perform` a button's service call and flash what came of it: `success`, or the
+    refusal as a warning. True when it was done."""
+    _result, refused = perform(action)
+    flash(refused or success, "warning" if refused else "success")
+    return refused is None
 
 
 @contextmanager

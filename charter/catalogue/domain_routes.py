@@ -13,7 +13,7 @@ from charter.catalogue.forms import DomainForm
 from charter.extensions import db
 from charter.forms_common import EmptyForm
 from charter.models import ChangeDomain
-from charter.transaction import perform, submit
+from charter.transaction import perform_and_say, submit
 
 # --- public -----------------------------------------------------------------------------
 
@@ -119,8 +119,7 @@ def _domain_action(domain_id: int, action, success):
     if not EmptyForm().validate_on_submit():
         abort(400)
     name = domain_obj.name
-    _, refused = perform(lambda: action(current_user, domain_obj))
-    flash(refused or success(name), "warning" if refused else "success")
+    perform_and_say(lambda: action(current_user, domain_obj), success(name))
     return redirect(url_for("catalogue.admin_domains"))
 
 

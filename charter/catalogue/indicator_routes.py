@@ -12,7 +12,7 @@ from charter.catalogue import bp, indicators
 from charter.catalogue.forms import IndicatorDefinitionForm
 from charter.forms_common import EmptyForm
 from charter.models import Direction, Indicator
-from charter.transaction import perform, submit
+from charter.transaction import perform_and_say, submit
 
 
 @bp.route("/indicators", endpoint="catalogue")
@@ -107,8 +107,7 @@ def _indicator_action(indicator_id: int, action, success):
     if not EmptyForm().validate_on_submit():
         abort(400)
     name = indicator.name
-    _, refused = perform(lambda: action(current_user, indicator))
-    flash(refused or success(name), "warning" if refused else "success")
+    perform_and_say(lambda: action(current_user, indicator), success(name))
     return redirect(url_for("catalogue.admin_indicators"))
 
 

@@ -20,7 +20,7 @@ from charter.commitments.forms import (
 from charter.forms_common import EmptyForm
 from charter.lookups import organisation_or_404, visible_or_404
 from charter.models import RAG, Ambition, Commitment, Completion
-from charter.transaction import perform, submit
+from charter.transaction import perform, perform_and_say, submit
 
 
 def commitment_or_404(commitment_id: int, *, for_edit: bool = False) -> Commitment:
@@ -106,9 +106,7 @@ def _button(commitment: Commitment, action, success: str) -> bool:
     """Run a button's service call; flash what came of it."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    _result, refused = perform(lambda: action(current_user, commitment))
-    flash(refused or success, "warning" if refused else "success")
-    return refused is None
+    return perform_and_say(lambda: action(current_user, commitment), success)
 
 
 @bp.route("/commitments/<int:commitment_id>/publish", methods=["POST"])
