@@ -106,6 +106,10 @@ class Config:
     DOCUMENT_BUILD_TIMEOUT = _int("DOCUMENT_BUILD_TIMEOUT", 10 * 60)  # then a claim is abandoned
     DOCUMENT_RATE_LIMIT = os.environ.get("DOCUMENT_RATE_LIMIT", "20 per minute")
 
+    # Immutable files named by their SHA-256 (charts, stored PDFs): charter/blobs.py.
+    # Unset: instance/blobs. Several hosts need one shared folder.
+    BLOB_DIR = os.environ.get("BLOB_DIR") or None
+
     # Every PDF render is stopped after this many seconds (the user gets a clear message and
     # nothing is saved). A 40-page report takes a few seconds.
     PDF_RENDER_TIMEOUT = float(os.environ.get("PDF_RENDER_TIMEOUT") or 60)

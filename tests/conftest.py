@@ -70,7 +70,8 @@ def _legacy_choices_warn_when_assigned():
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory)})
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _test_database_url(tmp_path_factory),
+                                 "BLOB_DIR": str(tmp_path_factory.mktemp("blobs"))})
     app.test_client_class = CSRFClient
     with app.app_context():
         reset_schema()
