@@ -106,6 +106,15 @@ class Config:
     DOCUMENT_BUILD_TIMEOUT = _int("DOCUMENT_BUILD_TIMEOUT", 10 * 60)  # then a claim is abandoned
     DOCUMENT_RATE_LIMIT = os.environ.get("DOCUMENT_RATE_LIMIT", "20 per minute")
 
+    # The shared cache (Flask-Caching; charter/cache.py). Default: files in instance/cache,
+    # shared by every worker of one host. Production: CACHE_TYPE=RedisCache and
+    # CACHE_REDIS_URL=redis://host:6379/0.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "FileSystemCache")
+    CACHE_DIR = os.environ.get("CACHE_DIR", str(INSTANCE_DIR / "cache"))
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    CACHE_DEFAULT_TIMEOUT = _int("CACHE_DEFAULT_TIMEOUT", 24 * 60 * 60)
+    CACHE_THRESHOLD = _int("CACHE_THRESHOLD", 5000)  # files kept by FileSystemCache
+
     # Immutable files named by their SHA-256 (charts, stored PDFs): charter/blobs.py.
     # Unset: instance/blobs. Several hosts need one shared folder.
     BLOB_DIR = os.environ.get("BLOB_DIR") or None
@@ -165,6 +174,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = ""
     SERVER_NAME = None
+    CACHE_TYPE = "SimpleCache"
 
 
 class ProductionConfig(Config):

@@ -84,12 +84,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from charter import cli, errors, views_support
-    from charter.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from charter.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     babel.init_app(
         app,
         locale_selector=views_support.select_locale,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import has_request_context, request
 from flask.globals import app_ctx
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -42,3 +43,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
+# Shared cache (charter/cache.py decides what goes in it): a folder under instance/ by
+# default, so that every worker of `make run` and gunicorn shares it; Redis in production
+# (CACHE_TYPE=RedisCache, CACHE_REDIS_URL); SimpleCache in tests, emptied for each test.
+cache = Cache()

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from wtforms import SelectField
 
 from charter import create_app
-from charter.extensions import db, limiter
+from charter.extensions import cache, db, limiter
 from charter.models import MemberRole, Organisation, Site, User
 from config import normalise_database_url
 from tests import factories as f
@@ -93,6 +93,7 @@ def _app_context_and_clean_database(app):
         db.session.remove()
         empty_tables()
         limiter.reset()
+        cache.clear()
         ctx.pop()
 
 
