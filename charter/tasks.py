@@ -26,10 +26,10 @@ sends it, with no queue at all.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,14 +154,19 @@ def _drop_rolled_back(session: Session) -> None:
 
 # --- running ---------------------------------------------------------------------------------
 
-@contextmanager
-def _context() -> Iterator[None]:
-    """A fresh app context (so a fresh database session, even when run at once inside a
-    request) and a request context for `url_for`, templates and the mail outbox."""
+def _in_context(fn: Callable, *args: Any) -> None:
+    """Run `fn` in contexts of its own: an app context and a request context (for `url_for`,
+    templates and the mail outbox) with a fresh database session, `g` and teardown. They are
+    pushed in an empty `contextvars` context, so a task run at once inside a request (or
+    inside another task) neither shares nor tears down the surrounding ones."""
     app = current_app._get_current_object() if has_app_context() else worker_app()
+    contextvars.Context().run(_run, app, fn, args)
+
+
+def _run(app: Flask, fn: Callable, args: tuple) -> None:
     with app.app_context(), app.test_request_context("/", base_url=app.config["SITE_URL"]):
         try:
-            yield
+            fn(*args)
         finally:
             db.session.rollback()
 
@@ -187,8 +192,7 @@ def task(*, retries: bool = False) -> Callable[[Callable], TaskWrapper]:
     def decorate(fn: Callable) -> TaskWrapper:
         @functools.wraps(fn)
         def run(*args: Any) -> None:
-            with _context():
-                fn(*args)
+            _in_context(fn, *args)
 
         return huey.task(retries=1 if retries else 0, name=fn.__name__)(run)
 
@@ -199,8 +203,7 @@ def periodic(schedule) -> Callable[[Callable], Any]:
     def decorate(fn: Callable):
         @functools.wraps(fn)
         def run() -> None:
-            with _context():
-                fn()
+            _in_context(fn)
 
         return huey.periodic_task(schedule, name=fn.__name__)(run)
 
@@ -246,5 +249,4 @@ def send_reminders() -> None:
 def _resume_on_start() -> None:
     from charter.reports import publishing
 
-    with _context():
-        publishing.resume(everything=True)
+    _in_context(publishing.resume, True)

@@ -11,8 +11,9 @@ the `publish_report` task once its transaction commits: it answers in millisecon
 2. freeze the snapshot (reads only), render its PDF (charter/pdf.py: a child process, a time
    limit);
 3. store the revision, its PDF, the status, the review trail, the audit events and the mail
-   and delete the request, in one transaction (services._store, which rechecks the report's
-   row version): the snapshot and its PDF become public together, or not at all.
+   and delete the request, in one transaction (services._store rechecks the report's row
+   version; a request already deleted means another worker published it): the snapshot
+   and its PDF become public together, or not at all.
 
 A try that fails goes back to the queue (TASK_RETRIES more tries, TASK_RETRY_DELAY apart);
 after the last, or at once when a rule refuses (text too heavily formatted to print), the
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from charter import audit, permissions, tasks, transaction
 from charter.extensions import db
@@ -195,13 +196,18 @@ def _publish(publication: PublicationRequest, services) -> ReportRevision:
                                    publication.co_produced_by or "")
     elif correction is not None:
         text = services.ReportText.of(correction)
+    request_id, approved = publication.id, publication.kind == PublicationKind.APPROVED
     frozen = services.freeze(report, text, publication.change_note, publication.publish_at)
     db.session.commit()  # ends the read: nothing is held while the PDF renders
     pdf = services.render(frozen)
-    approved = publication.kind == PublicationKind.APPROVED
-    db.session.delete(publication)  # in the same flush as the revision (services._store)
     revision = services._store(actor, report, frozen, pdf, approved=approved, text=text,
                                correction=correction)
+    # The request goes in the same transaction as the revision; if it is gone, another worker
+    # has published it meanwhile, and nothing of this one is kept.
+    if db.session.execute(delete(PublicationRequest).where(
+            PublicationRequest.id == request_id)).rowcount != 1:
+        transaction.undo()
+        raise PublishingError(_("This report has just been published by someone else."))
     tasks.commit()
     return revision
 
