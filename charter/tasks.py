@@ -116,8 +116,9 @@ def worker_app() -> Flask:
 
 # --- sending ---------------------------------------------------------------------------------
 
-def send(task: TaskWrapper, *args: Any) -> bool:
-    """Send `task` now. False (logged, and the person told) when the queue cannot take it."""
+def send(task: TaskWrapper, *args: Any, tell: bool = True) -> bool:
+    """Send `task` now. False when the queue cannot take it: logged, and (with `tell`) the
+    person who asked is told that it is queued."""
     app = current_app._get_current_object() if has_app_context() else worker_app()
     options = {}
     if task.task_class.default_retries:
@@ -128,8 +129,7 @@ def send(task: TaskWrapper, *args: Any) -> bool:
     except Exception:  # the queue is down: the work waits, the app goes on
         logger.exception("The task queue did not take %s%r; it is sent again when the worker "
                          "runs", task.name, args)
-        if has_request_context():
-            g.tasks_unsent = True
+        if tell and has_request_context():
             flash(_("The task queue is not answering just now: this is queued, and will be "
                     "done as soon as the queue runs again."), "warning")
         return False

@@ -1,4 +1,5 @@
-"""Issue 12, point 4: publishing runs in the task queue.
+"""Issue 12, point 4: publishing, and building the Global and site PDFs and the bulk ZIP,
+run in the task queue.
 
 The tests run tasks eagerly (TestConfig.TASK_QUEUE_IMMEDIATE): a task runs when the request
 that asked for it commits. `held` keeps them instead, to see the page before the worker has
@@ -6,15 +7,16 @@ run, and runs them when the test says."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
-from charter import tasks
+from charter import audit, documents, tasks
 from charter.extensions import db
 from charter.models import (
     AuditEvent,
+    CachedDocument,
     CommitmentStatus,
     CorrectionStatus,
     ProgressReport,
@@ -59,7 +61,7 @@ class Held(list):
 def held(monkeypatch) -> Held:
     sent = Held()
 
-    def hold(task, *args):
+    def hold(task, *args, tell=True):
         sent.append((task, args))
         return True
 
@@ -355,3 +357,59 @@ def test_a_refused_request_sends_nothing(client, setup, held):
     stale = client.post(f"/reports/{report.id}/publish", data={"version": report.version + 5})
     assert stale.status_code == 303
     assert held == [] and _count(PublicationRequest) == 0
+
+
+# --- documents built by the task queue --------------------------------------------------------
+
+DOCUMENTS = ["/global.pdf", "/sites/cambridge/overview.pdf", "/api/v1/bulk.zip"]
+
+
+@pytest.mark.parametrize("url", DOCUMENTS, ids=["global", "site", "bulk"])
+def test_a_document_not_built_yet_is_asked_for_once_and_503_meanwhile(client, setup, held, url):
+    first, second = client.get(url), client.get(url)
+    for busy in (first, second):
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "60"
+    assert "being prepared" in (text_of(first) if not url.startswith("/api/")
+                                else first.get_json()["error"]["message"])
+    assert [task.name for task, _args in held] == ["build_document"]  # one build asked for
+    held.run()
+    built = client.get(url)
+    assert built.status_code == 200 and built.data[:4] in (b"%PDF", b"PK\x03\x04")
+    assert client.get(url, headers={"If-None-Match": built.headers["ETag"]}).status_code == 304
+    row = db.session.scalar(select(CachedDocument))
+    assert row.content == built.data and row.building_since is None
+
+
+def test_a_stale_document_is_served_while_the_queue_rebuilds_it(client, setup, held,
+                                                                 monkeypatch, app):
+    now = [datetime.now(UTC)]
+    monkeypatch.setattr(documents, "_now", lambda: now[0])
+    client.get("/global.pdf")
+    held.run()
+    first = client.get("/global.pdf")
+    assert first.status_code == 200
+    audit.record(setup.user("admin"), "site.updated", setup.site)
+    db.session.commit()
+    now[0] += timedelta(seconds=app.config["DOCUMENT_CACHE_MIN_AGE"] + 1)
+    stale = client.get("/global.pdf")
+    assert stale.status_code == 200 and stale.data == first.data
+    assert client.get("/global.pdf").data == first.data
+    assert len(held) == 1  # one rebuild asked for, however many requests
+    built_before = db.session.scalar(select(CachedDocument.built_at))
+    held.run()
+    assert db.session.scalar(select(CachedDocument.built_at)) > built_before
+    assert client.get("/global.pdf").status_code == 200
+
+
+def test_documents_with_the_queue_down_answer_503_and_ask_again_later(client, setup,
+                                                                       monkeypatch):
+    def down(task):
+        raise OSError("the queue's storage is unavailable")
+
+    monkeypatch.setattr(tasks.huey, "enqueue", down)
+    response = client.get("/global.pdf")
+    assert response.status_code == 503 and "Set-Cookie" not in response.headers
+    row = db.session.scalar(select(CachedDocument))
+    assert row.building_since is None  # the claim is freed: the next request asks again
+    monkeypatch.undo()
+    assert client.get("/global.pdf").status_code == 200
