@@ -29,6 +29,10 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -112,6 +116,38 @@ def worker_app() -> Flask:
 
         _worker_app = create_app()
     return _worker_app
+
+
+def describe_queue(app: Flask) -> str:
+    """Where the queue is, for people (no password)."""
+    state: _Queue = app.extensions[_EXTENSION]
+    if not state.url or state.url.startswith("sqlite"):
+        return f"SQLite {state.url.removeprefix('sqlite:///') or state.default_file}"
+    return state.url.split("://", 1)[0] + "://" + state.url.rsplit("@", 1)[-1].split("://")[-1]
+
+
+def run_worker(app: Flask, workers: int | None = None, stop_with_parent: bool = False) -> None:
+    """Consume the queue in this process until SIGINT or SIGTERM: `workers` threads, and the
+    periodic tasks. With `stop_with_parent`, stop when the parent process ends (so the worker
+    that `python run.py` starts never outlives the app)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("huey").setLevel(logging.INFO)
+    if stop_with_parent:
+        _watch_parent(os.getppid())
+    consumer = queue(app).create_consumer(
+        workers=workers or int(app.config["TASK_WORKERS"]), worker_type="thread", periodic=True,
+        check_worker_health=True)
+    consumer.run()
+
+
+def _watch_parent(parent: int) -> None:
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)  # the consumer stops gracefully
+
+    threading.Thread(target=watch, name="charter-worker-parent-watch", daemon=True).start()
 
 
 # --- sending ---------------------------------------------------------------------------------
