@@ -45,6 +45,7 @@ from huey.storage import MemoryStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from charter import transaction
 from charter.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -200,11 +201,10 @@ def _in_context(fn: Callable, *args: Any) -> None:
 
 
 def _run(app: Flask, fn: Callable, args: tuple) -> None:
+    # Leaving the contexts ends the task's session (views_support's teardown rolls back
+    # whatever a failed task left).
     with app.app_context(), app.test_request_context("/", base_url=app.config["SITE_URL"]):
-        try:
-            fn(*args)
-        finally:
-            db.session.rollback()
+        fn(*args)
 
 
 def commit() -> None:
@@ -218,12 +218,12 @@ def commit() -> None:
             mail.deliver(ids)
         except Exception:  # never fail a task over mail: `flask charter send-mail` retries
             logger.exception("outbox delivery failed")
-            db.session.rollback()
+            transaction.undo()
 
 
 def task(*, retries: bool = False) -> Callable[[Callable], TaskWrapper]:
-    """Declare a task: its function runs in `_context()`. With `retries`, a failure is tried
-    again TASK_RETRIES times, TASK_RETRY_DELAY seconds apart."""
+    """Declare a task: its function runs in contexts of its own (`_in_context`). With
+    `retries`, a failure is tried again TASK_RETRIES times, TASK_RETRY_DELAY seconds apart."""
 
     def decorate(fn: Callable) -> TaskWrapper:
         @functools.wraps(fn)

@@ -166,10 +166,10 @@ def run(request_id: int) -> None:
     try:
         _publish(publication, services)
     except RuleError as error:  # trying again will not help
-        db.session.rollback()
+        transaction.undo()
         _failed(request_id, str(error.message), final=True)
     except Exception as error:
-        db.session.rollback()
+        transaction.undo()
         final = attempts >= _attempts_allowed()
         _failed(request_id, _describe(error), final=final)
         if not final:
@@ -254,7 +254,6 @@ def resume(everything: bool = False) -> int:
              PublicationRequest.queued_at <= queued_before),
         and_(PublicationRequest.state == PublicationState.RUNNING,
              PublicationRequest.started_at < now - _run_timeout())))))
-    db.session.rollback()
     for request_id in ids:
         tasks.send(tasks.publish_report, request_id)
     return len(ids)
