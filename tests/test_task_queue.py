@@ -114,6 +114,8 @@ def test_the_page_says_publishing_until_the_pdf_exists(client, app, setup, held)
     assert "Publishing…" in page and "It is queued" in page
     assert f'href="/reports/{report.id}">Check again</a>' in html  # no script, no refresh
     assert "Approve and publish" not in page and "Return with comments" not in page
+    queue = text_of(client.get(f"/manage/sites/{setup.site.slug}/reporting"))
+    assert "Fenland Trust · 2026 Q1" in queue and "publishing…" in queue
     assert "http-equiv" not in html
     assert _public_status(app, report.id) == 404  # nothing public before the PDF exists
     assert app.test_client().get(f"/reports/{report.id}.pdf").status_code == 404

@@ -355,7 +355,8 @@ def site_reporting(slug: str):
         .order_by(ReportCorrection.created_at)))
     return render_template("reports/site_reporting.html", site=site, reporting=reporting,
                            cycle=cycle, rows=_status_rows(reporting, cycle), submitted=submitted,
-                           corrections=corrections)
+                           corrections=corrections,
+                           publishing=publishing.states([r.id for r in submitted]))
 
 
 _STATUS_ORDER = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,

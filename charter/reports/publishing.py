@@ -66,6 +66,15 @@ def pending(report: ProgressReport) -> PublicationRequest | None:
         PublicationRequest.report_id == report.id))
 
 
+def states(report_ids: list[int]) -> dict[int, str]:
+    """The state of each of these reports' publication in progress, by report id."""
+    if not report_ids:
+        return {}
+    return {report_id: state.value for report_id, state in db.session.execute(
+        select(PublicationRequest.report_id, PublicationRequest.state)
+        .where(PublicationRequest.report_id.in_(report_ids)))}
+
+
 def _record(actor, action: str, report: ProgressReport, changes=None) -> None:
     audit.record(actor, action, report, changes, organisation_id=report.organisation_id)
 
