@@ -186,6 +186,8 @@ def test_a_leads_reviewed_correction_is_published_by_the_queue(client, setup, he
     client.post(f"/reports/{report.id}/corrections/{correction.id}/publish",
                 data={"version": correction.version})
     assert db.session.get(ReportCorrection, correction.id).status == CorrectionStatus.SUBMITTED
+    page = text_of(client.get(f"/reports/{report.id}/corrections/{correction.id}"))
+    assert "Publishing…" in page and "Publish as revision 2" not in page
     returned = client.post(f"/reports/{report.id}/corrections/{correction.id}/return",
                            data={"comment": "No.", "version": correction.version},
                            follow_redirects=True)

@@ -283,6 +283,7 @@ def _show_correction(correction: ReportCorrection, return_form=None, status_code
     latest = max((r.number for r in report.revisions), default=0)
     return render_template(
         "reports/correction.html", correction=correction, report=report, latest=latest,
+        publishing=publishing.pending(report),
         return_form=return_form or CorrectionReturnForm(formdata=None, version=correction.version),
         decision_form=VersionForm(formdata=None, version=correction.version)), status_code
 
