@@ -372,7 +372,7 @@ DOCUMENTS = ["/global.pdf", "/sites/cambridge/overview.pdf", "/api/v1/bulk.zip"]
 def test_a_document_not_built_yet_is_asked_for_once_and_503_meanwhile(client, setup, held, url):
     first, second = client.get(url), client.get(url)
     for busy in (first, second):
-        assert busy.status_code == 503 and busy.headers["Retry-After"] == "60"
+        assert busy.status_code == 503 and 0 < int(busy.headers["Retry-After"]) <= 60
     assert "being prepared" in (text_of(first) if not url.startswith("/api/")
                                 else first.get_json()["error"]["message"])
     assert [task.name for task, _args in held] == ["build_document"]  # one build asked for
