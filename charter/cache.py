@@ -74,7 +74,9 @@ PUBLIC_ENDPOINTS = frozenset({
 GENERATION_KEY = "page:generation"
 LAST_SEEN_KEY = "page:last-seen"
 # Headers a stored response does not keep: the ones the server writes for each answer.
-_NOT_STORED = {"set-cookie", "date", "content-length", "x-page-cache"}
+# (and the rate limiter's, which count one client's requests).
+_NOT_STORED = {"set-cookie", "date", "content-length", "x-page-cache", "retry-after",
+               "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
 
 
 @dataclass
@@ -99,7 +101,7 @@ def invalidate() -> None:
     """Forget every cached page now: for data that change without an audit event."""
     try:
         backend.set(GENERATION_KEY, uuid.uuid4().hex, timeout=0)
-    except Exception:  # noqa: BLE001 - a broken cache must not break the caller
+    except Exception:
         log.warning("the page cache could not be invalidated", exc_info=True)
 
 
@@ -110,7 +112,7 @@ def _new_generation() -> str:
     try:
         if not backend.add(GENERATION_KEY, generation, timeout=0):
             generation = backend.get(GENERATION_KEY) or generation
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("the page cache could not be written", exc_info=True)
     return generation
 
@@ -161,7 +163,7 @@ def serve_from_cache() -> Response | None:
     key = _key(version)
     try:
         meta, generation = backend.get_many(key, GENERATION_KEY)
-    except Exception:  # noqa: BLE001 - serve uncached
+    except Exception:
         log.warning("the page cache could not be read", exc_info=True)
         return None
     generation = generation or _new_generation()
@@ -185,7 +187,7 @@ def _answer(meta: dict) -> Response | None:
     else:
         try:
             body = backend.get("page:body:" + meta["body"])
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("the page cache could not be read", exc_info=True)
             body = None
         if body is None:
@@ -257,7 +259,7 @@ def _last_modified(pending: Pending) -> int | None:
             backend.set(LAST_SEEN_KEY, seen, timeout=0)
             if not backend.add(seen_key, seen, timeout=_timeout()):
                 seen = backend.get(seen_key) or seen
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("the page cache could not be read", exc_info=True)
         return None
     bucket_start = int(time.time() // _lifetime()) * _lifetime()
@@ -283,5 +285,5 @@ def store(sender: Flask, response: Response, **_extra) -> None:
     try:
         backend.set("page:body:" + meta["body"], body, timeout=_timeout())
         backend.set(key, meta, timeout=_timeout())
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("the page cache could not be written", exc_info=True)

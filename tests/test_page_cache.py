@@ -50,7 +50,7 @@ def _commitment(world, *, published=True, title="Halve prone restraint by 2027")
 def test_the_allowlist_is_the_public_gets_of_the_access_tables_less_forms_and_files():
     public = {endpoint for endpoint, _method in PUBLIC_GETS}
     not_cached = PUBLIC_FORMS | {"static", "main.healthz", "reports.pdf", "reports.revision_pdf"}
-    assert page_cache.PUBLIC_ENDPOINTS == public - not_cached
+    assert public - not_cached == page_cache.PUBLIC_ENDPOINTS
 
 
 def test_a_second_anonymous_get_is_served_from_the_cache_in_at_most_three_queries(anon, world):
@@ -140,7 +140,7 @@ def test_if_modified_since_gets_304_until_the_data_change(anon, world):
 # --- never for a signed-in person, never with a cookie -----------------------------------
 
 def _draft_shown_to_its_editor(client, world):
-    c = _commitment(world, published=False, title="A draft only the editor sees")
+    _commitment(world, published=False, title="A draft only the editor sees")
     client.login(world.user("editor"))
     page = client.get("/organisations/fenland-trust")
     assert "A draft only the editor sees" in page.get_data(as_text=True)
