@@ -155,6 +155,8 @@ def _lifetime() -> int:
 
 def serve_from_cache() -> Response | None:
     """The before-request hook: answer from the cache, or note what to store afterwards."""
+    for name in ("page_cache", "page_cache_hit", "page_cache_entry"):
+        g.pop(name, None)  # (a context shared with an earlier request, as in tests)
     if not _eligible():
         return None
     from charter.documents import data_version
