@@ -226,27 +226,50 @@ def prepare_to_store(response: Response) -> Response:
     body = response.get_data()
     if len(body) > current_app.config.get("PAGE_CACHE_MAX_BYTES", 5 * 1024 * 1024):
         return response
+    timeout = _entry_timeout(response)
+    meta = _validators(response, pending, body)
+    g.page_cache_entry = (pending.key, meta, body, timeout)
+    if _not_modified(meta):
+        response = Response(status=304, headers=_validators_only(meta["headers"]))
+    response.headers["X-Page-Cache"] = "miss"  # not stored: a hit says "hit"
+    return response
+
+
+def _validators(response: Response, pending: Pending, body: bytes) -> dict:
+    """ETag (the view's, or the body's SHA-256), Last-Modified (the view's, or when the
+    data version was first seen), Cache-Control; and the entry that keeps them."""
     digest = hashlib.sha256(body).hexdigest()
     if not response.headers.get("ETag"):
         response.set_etag(digest)
-    last_modified = _last_modified(pending)
-    if last_modified is not None:
-        response.headers["Last-Modified"] = http_date(last_modified)
+    if response.last_modified is not None:
+        last_modified = response.last_modified.timestamp()
+    else:
+        last_modified = _last_modified(pending)
+        if last_modified is not None:
+            response.headers["Last-Modified"] = http_date(last_modified)
     if not response.cache_control.max_age:
         response.cache_control.max_age = int(current_app.config.get("PAGE_CACHE_MAX_AGE", 10))
     response.cache_control.public = True
     if len(current_app.config.get("LANGUAGES") or ()) > 1:
         response.vary.add("Accept-Language")
-    meta = {
+    return {
         "generation": pending.generation, "body": digest,
-        "etag": response.get_etag()[0], "last_modified": last_modified or math.inf,
+        "etag": response.get_etag()[0],
+        "last_modified": math.inf if last_modified is None else last_modified,
         "headers": [(n, v) for n, v in response.headers.items() if n.lower() not in _NOT_STORED],
     }
-    g.page_cache_entry = (pending.key, meta, body)
-    if _not_modified(meta):
-        response = Response(status=304, headers=_validators_only(meta["headers"]))
-    response.headers["X-Page-Cache"] = "miss"  # not stored: a hit says "hit"
-    return response
+
+
+def _entry_timeout(response: Response) -> int:
+    """How long to keep the entry. A response with its own Last-Modified is a stored public
+    document (charter/documents.py), which may be a copy served after its data changed,
+    until it is DOCUMENT_CACHE_MIN_AGE old: kept only until then (a minute at least)."""
+    timeout = _timeout()
+    if response.last_modified is None:
+        return timeout
+    age = time.time() - response.last_modified.timestamp()
+    left = int(current_app.config.get("DOCUMENT_CACHE_MIN_AGE", 300) - age)
+    return max(1, min(timeout, max(60, left)))
 
 
 def _last_modified(pending: Pending) -> int | None:
@@ -283,9 +306,9 @@ def store(sender: Flask, response: Response, **_extra) -> None:
         response.cache_control.private = True
         response.cache_control.no_cache = True
         return
-    key, meta, body = entry
+    key, meta, body, timeout = entry
     try:
-        backend.set("page:body:" + meta["body"], body, timeout=_timeout())
-        backend.set(key, meta, timeout=_timeout())
+        backend.set("page:body:" + meta["body"], body, timeout=timeout)
+        backend.set(key, meta, timeout=timeout)
     except Exception:
         log.warning("the page cache could not be written", exc_info=True)

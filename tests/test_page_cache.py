@@ -387,3 +387,31 @@ def test_every_cached_endpoint_answers_its_second_get_from_the_cache(anon, world
     for name in ("Content-Type", "Content-Disposition", "ETag", "Last-Modified"):
         assert second.headers.get(name) == first.headers.get(name), (url, name)
     assert "Set-Cookie" not in second.headers, url
+
+
+@pytest.mark.parametrize(("age", "kept"), [(None, 86400), (10, 290), (280, 60), (4000, 60)])
+def test_a_stored_document_is_kept_no_longer_than_documents_would_serve_a_stale_copy(app, age, kept):
+    """A public document may be a copy served after its data changed, until it is
+    DOCUMENT_CACHE_MIN_AGE (300 s) old: the page cache keeps it until then, a minute at least."""
+    import time
+
+    from flask import Response
+
+    response = Response(b"%PDF")
+    if age is not None:
+        response.last_modified = time.time() - age
+    assert abs(page_cache._entry_timeout(response) - kept) <= 1
+
+
+def test_a_public_document_keeps_its_own_validators(anon, world):
+    from tests import factories as f
+
+    f.charter_version(world.site)
+    db.session.commit()
+    first = anon.get("/global.pdf")
+    assert first.status_code == 200 and _state(first) == "miss"
+    hit = anon.get("/global.pdf")
+    assert _state(hit) == "hit" and hit.data == first.data
+    assert hit.headers["ETag"] == first.headers["ETag"]
+    assert hit.headers["Last-Modified"] == first.headers["Last-Modified"]
+    assert "max-age=300" in hit.headers["Cache-Control"]
