@@ -4,6 +4,7 @@ write that the public can see shows at once."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 
@@ -415,3 +416,36 @@ def test_a_public_document_keeps_its_own_validators(anon, world):
     assert hit.headers["ETag"] == first.headers["ETag"]
     assert hit.headers["Last-Modified"] == first.headers["Last-Modified"]
     assert "max-age=300" in hit.headers["Cache-Control"]
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"),
+                    reason="set TEST_REDIS_URL=redis://127.0.0.1:6379/15 to run on Redis")
+def test_the_page_cache_on_redis(app, world):
+    from charter import create_app
+
+    redis_app = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BLOB_DIR": app.config["BLOB_DIR"], "PAGE_CACHE": True, "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": os.environ["TEST_REDIS_URL"], "CACHE_KEY_PREFIX": "charter-test:"})
+    c = _commitment(world)
+    client = redis_app.test_client()
+    url = f"/commitments/{c.id}"
+    with redis_app.app_context():
+        backend.clear()
+    try:
+        first = client.get(url)
+        assert _state(first) == "miss"
+        hit = client.get(url)
+        assert _state(hit) == "hit" and hit.data == first.data
+        assert client.get(url, headers={"If-None-Match": hit.headers["ETag"]}).status_code == 304
+        with redis_app.app_context():
+            page_cache.invalidate()
+        assert _state(client.get(url)) == "miss"
+        _retire(world, c)
+        retired = client.get(url)
+        assert _state(retired) == "miss" and "Merged into another" in retired.get_data(as_text=True)
+    finally:
+        with redis_app.app_context():
+            backend.clear()
+            db.session.remove()
+            db.engine.dispose()
