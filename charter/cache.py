@@ -73,8 +73,8 @@ PUBLIC_ENDPOINTS = frozenset({
 
 GENERATION_KEY = "page:generation"
 LAST_SEEN_KEY = "page:last-seen"
-# Headers a stored response does not keep: the ones the server writes for each answer.
-# (and the rate limiter's, which count one client's requests).
+# Headers a stored response does not keep: those written afresh for each answer, and the
+# rate limiter's (they count one client's requests).
 _NOT_STORED = {"set-cookie", "date", "content-length", "x-page-cache", "retry-after",
                "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
 
