@@ -114,6 +114,16 @@ class Config:
     CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
     CACHE_DEFAULT_TIMEOUT = _int("CACHE_DEFAULT_TIMEOUT", 24 * 60 * 60)
     CACHE_THRESHOLD = _int("CACHE_THRESHOLD", 5000)  # files kept by FileSystemCache
+    # The page cache (charter/cache.py): anonymous GETs of public pages, keyed by the data
+    # version. PAGE_CACHE_MAX_AGE is the Cache-Control max-age (seconds) that browsers and
+    # shared caches in front of the app may keep a page without asking again; the app's own
+    # cache is invalidated at once by any write. PAGE_CACHE_LIFETIME: a page is rendered
+    # again at least this often (pages that show dates change with the clock).
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    PAGE_CACHE_MAX_AGE = _int("PAGE_CACHE_MAX_AGE", 10)
+    PAGE_CACHE_LIFETIME = _int("PAGE_CACHE_LIFETIME", 60 * 60)
+    PAGE_CACHE_TIMEOUT = _int("PAGE_CACHE_TIMEOUT", 24 * 60 * 60)  # an unused entry is dropped
+    PAGE_CACHE_MAX_BYTES = _int("PAGE_CACHE_MAX_BYTES", 5 * 1024 * 1024)  # larger: not kept
 
     # Immutable files named by their SHA-256 (charts, stored PDFs): charter/blobs.py.
     # Unset: instance/blobs. Several hosts need one shared folder.
@@ -185,6 +195,9 @@ class TestConfig(Config):
     MAIL_SERVER = ""
     SERVER_NAME = None
     CACHE_TYPE = "SimpleCache"
+    # Tests write with factories (no audit event, so no new data version): the page cache is
+    # switched on by the tests about it (tests/test_page_cache.py).
+    PAGE_CACHE = False
     TASK_QUEUE_IMMEDIATE = True  # tasks run at once, in the process that sends them
     TASK_RETRY_DELAY = 0
 

@@ -88,9 +88,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    cache.init_app(app)
+    # The page cache answers a hit before anything else loads a user or checks a limit.
+    from charter import cache as page_cache
+
+    page_cache.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    cache.init_app(app)
     from charter import tasks
 
     tasks.init_app(app)

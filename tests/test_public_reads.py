@@ -42,7 +42,12 @@ def test_an_anonymous_get_sets_no_cookie(client, world, endpoint, method):
         f"{url} sets a cookie for the public: {response.headers.get('Set-Cookie')}")
 
 
-# --- the stored PDF: two small queries, an ETag, 304 -----------------------------------------
+# --- the stored PDF: one small query, streamed from disk, an ETag, 304 ----------------------
+
+@pytest.fixture(autouse=True)
+def _own_blob_folder(app, tmp_path, monkeypatch):
+    """Each test starts with no PDF on disk (the session's folder keeps other tests' blobs)."""
+    monkeypatch.setitem(app.config, "BLOB_DIR", str(tmp_path / "blobs"))
 
 def _stored_report(world, status=None, revisions=1):
     """A report with stored revisions whose 'PDFs' are a few bytes (no rendering)."""
@@ -85,26 +90,71 @@ def _selected_columns(statement: str) -> list[str]:
 
 
 @pytest.mark.parametrize("url", ["/reports/{id}.pdf", "/reports/{id}/revisions/2.pdf"])
-def test_the_stored_pdf_is_read_alone_and_carries_its_sha256_as_etag(client, world, url):
+def test_the_stored_pdf_is_filed_on_disk_once_then_streamed_from_there(client, world, url):
     import hashlib
 
+    from charter import blobs
+
     report = _stored_report(world, revisions=3)
-    response, statements = _pdf_queries(client, url.format(id=report.id))
-    number = 3 if url.endswith("id}.pdf") else 2
+    url = url.format(id=report.id)
+    number = 3 if url.endswith(f"{report.id}.pdf") else 2
     expected = b"%PDF-1.7 revision " + str(number).encode()
+    digest = hashlib.sha256(expected).hexdigest()
+    assert not blobs.exists(digest, ".pdf")
+    response, statements = _pdf_queries(client, url)
     assert response.status_code == 200 and response.data == expected
-    assert response.headers["ETag"] == f'"{hashlib.sha256(expected).hexdigest()}"'
+    assert response.headers["ETag"] == f'"{digest}"'
+    assert response.headers["X-Content-SHA256"] == digest
     assert f"-r{number}.pdf" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "application/pdf"
+    # The first request reads the names, the number and the hash (checking publication in
+    # its WHERE), then the bytes alone, once, and files them under their hash.
     assert len(statements) == 2, statements
     names, data = statements
-    # The first reads the names, the number and the hash, and checks publication in its WHERE;
-    # the second reads the bytes, and nothing else.
     assert _selected_columns(names) == [
         "report_revision.id", "report_revision.number", "report_revision.pdf_sha256",
         "organisation.slug", "reporting_cycle.name"]
     assert "progress_report.status" in names.split("WHERE", 1)[1]
     assert _selected_columns(data) == ["report_revision.pdf"]
     assert not any("snapshot" in s for s in statements)
+    assert blobs.path_of(digest, ".pdf").read_bytes() == expected
+    # Every later request: one query, and the file streamed from disk.
+    again, statements = _pdf_queries(client, url)
+    assert again.status_code == 200 and again.data == expected
+    assert again.headers["ETag"] == f'"{digest}"'
+    assert f"-r{number}.pdf" in again.headers["Content-Disposition"]
+    assert len(statements) == 1 and _selected_columns(statements[0])[2] == (
+        "report_revision.pdf_sha256")
+
+
+def test_a_pdf_already_on_disk_is_never_read_from_the_database(client, world):
+    from charter import blobs
+
+    report = _stored_report(world)
+    revision = report.revisions[0]
+    blobs.put(revision.pdf, ".pdf")
+    response, statements = _pdf_queries(client, f"/reports/{report.id}.pdf")
+    assert response.status_code == 200 and response.data == revision.pdf
+    assert len(statements) == 1
+    assert "public" in response.headers["Cache-Control"]
+    partial = client.get(f"/reports/{report.id}.pdf", headers={"Range": "bytes=0-7"})
+    assert partial.status_code == 206 and partial.data == revision.pdf[:8]
+
+
+def test_bytes_that_do_not_match_their_hash_are_served_but_never_filed(client, world):
+    from charter import blobs
+    from charter.extensions import db
+    from charter.models import ReportRevision
+    from charter.models.base import utcnow
+
+    report = _stored_report(world, revisions=0)
+    db.session.add(ReportRevision(
+        report=report, number=1, snapshot={}, snapshot_sha256="0" * 64,
+        pdf=b"%PDF-1.7 revision 1", pdf_sha256="1" * 64, pdf_size=19, published_at=utcnow()))
+    db.session.commit()
+    response = client.get(f"/reports/{report.id}.pdf")
+    assert response.status_code == 200 and response.data == b"%PDF-1.7 revision 1"
+    assert not blobs.exists("1" * 64, ".pdf")
 
 
 def test_a_conditional_request_for_the_pdf_gets_304_without_reading_it(client, world):

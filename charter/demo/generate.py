@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select, text
 
+from charter import audit
 from charter.catalogue.indicators import seed_catalogue
 from charter.demo import DEMO_PASSWORD, DOMAINS, SITES
 from charter.extensions import db
@@ -228,6 +229,8 @@ def generate(sizes: Sizes | None = None, seed: int = 2026, now: datetime | None 
 
     # Four quarterly cycles per site; most organisations published, some drafts, some missing.
     reports = _cycles_and_reports(sites, active, lead_of, rnd, today, now)
+    # One audit event, so that the data version moves and no page cached before is served.
+    audit.record(None, "demo.generated", sites[0], {"organisations": len(orgs)})
     db.session.flush()
     return {"sites": len(sites), "organisations": len(orgs), "commitments": len(commitments),
             "measurements": len(ci_ids) * per, "partnerships": len(partnership_rows),

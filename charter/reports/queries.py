@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, undefer
 
+from charter import blobs
 from charter.extensions import db
 from charter.models import (
     Commitment,
@@ -17,6 +19,8 @@ from charter.models import (
     ReportStatus,
     fold_name,
 )
+
+log = logging.getLogger(__name__)
 
 
 def published_reports_query(*, site_id=None, cycle_id=None, sector=None, domain_id=None,
@@ -112,6 +116,21 @@ def stored_pdf(report_id: int, number: int | None = None) -> StoredPdf | None:
 def pdf_bytes(revision_id: int) -> bytes:
     """The stored bytes of a revision's PDF: one column of one row."""
     return db.session.scalar(select(ReportRevision.pdf).where(ReportRevision.id == revision_id))
+
+
+def pdf_on_disk(stored: StoredPdf) -> bool:
+    """Make sure the revision's PDF is a file on disk (charter/blobs.py, named by its
+    SHA-256): when it is not there yet, its bytes are read from the database once and
+    written. False when the stored bytes do not match their hash (then they are served from
+    the database, never filed under a name that is not theirs)."""
+    if blobs.exists(stored.sha256, ".pdf"):
+        return True
+    data = pdf_bytes(stored.revision_id)
+    if data is None or blobs.digest_of(data) != stored.sha256:
+        log.error("report revision %s: its PDF does not match its SHA-256", stored.revision_id)
+        return False
+    blobs.put(data, ".pdf", digest=stored.sha256)
+    return True
 
 
 def feed_entries(site_id: int | None = None, limit: int = 50) -> list[tuple[ReportRevision, ProgressReport]]:

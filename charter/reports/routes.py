@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from charter import blobs, permissions, readers
 from charter import forms_common as fc
-from charter import permissions, readers
 from charter.extensions import db
 from charter.forms_common import VersionForm
 from charter.lookups import site_or_404, visible_or_404
@@ -113,22 +113,27 @@ def revision(report_id: int, number: int):
 
 
 def _pdf_response(report_id: int, number: int | None):
-    """A stored PDF, as published. Two small queries: the revision's SHA-256 and names
-    (404 unless the report is published), then its bytes alone, which a conditional
-    request whose ETag matches never reads (304)."""
+    """A stored PDF, as published, streamed from disk (charter/blobs.py). One small query:
+    the revision's SHA-256 (the ETag) and names, 404 unless the report is published; a
+    matching If-None-Match is 304; the first request after publication files the bytes."""
     stored = queries.stored_pdf(report_id, number)
     if stored is None:
         abort(404)
     filename = f"{stored.organisation_slug}-{stored.cycle_name}-r{stored.number}.pdf"
     filename = "".join(c if c.isalnum() or c in "-._" else "-" for c in filename)
-    fresh = request.if_none_match.contains_weak(stored.sha256)
-    response = Response(b"" if fresh else queries.pdf_bytes(stored.revision_id),
-                        status=304 if fresh else 200, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    max_age = 86400 if number else 300
+    if request.if_none_match.contains_weak(stored.sha256):
+        response = Response(status=304)
+    elif queries.pdf_on_disk(stored):
+        response = blobs.send(stored.sha256, ".pdf", "application/pdf", download_name=filename,
+                              immutable=False, max_age=max_age)
+    else:
+        response = Response(queries.pdf_bytes(stored.revision_id), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["ETag"] = f'"{stored.sha256}"'
     response.headers["X-Content-SHA256"] = stored.sha256
-    response.headers["Cache-Control"] = "public, max-age=86400" if number else "public, max-age=300"
-    return response if fresh else response.make_conditional(request)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
 
 
 @bp.route("/reports/<int:report_id>.pdf")
