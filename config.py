@@ -135,7 +135,7 @@ class Config:
     # The task queue (Huey, charter/tasks.py): publishing and the Global, site and bulk
     # downloads are built by `flask charter worker` (which `make run` starts beside the app).
     # Unset: a SQLite file in the instance folder, no other server needed. Production:
-    # TASK_QUEUE_URL=redis://host:6379/1 (needs the `redis` package) or
+    # TASK_QUEUE_URL=redis://host:6379/1 or
     # TASK_QUEUE_URL=postgresql://user@host/db (psycopg, already installed).
     TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")
     TASK_QUEUE_IMMEDIATE = _bool("TASK_QUEUE_IMMEDIATE", False)  # run tasks in the caller

@@ -417,3 +417,14 @@ def test_documents_with_the_queue_down_answer_503_and_ask_again_later(client, se
     assert row.building_since is None  # the claim is freed: the next request asks again
     monkeypatch.undo()
     assert client.get("/global.pdf").status_code == 200
+
+
+# --- where the queue lives --------------------------------------------------------------------
+
+def test_the_queue_url_chooses_the_storage(tmp_path):
+    from huey.storage import RedisStorage, SqliteStorage
+
+    default = tasks._storage_for("", tmp_path / "tasks.sqlite3")
+    assert isinstance(default, SqliteStorage) and default.filename == str(tmp_path / "tasks.sqlite3")
+    assert isinstance(tasks._storage_for(f"sqlite:///{tmp_path}/q.db", tmp_path), SqliteStorage)
+    assert isinstance(tasks._storage_for("redis://localhost:6379/1", tmp_path), RedisStorage)
