@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 ## make run: install, build the database, load the demo data if it is empty, serve on :5000
+## with the task worker beside it (run.py starts `flask charter worker` and stops it on exit)
 run: $(STAMP)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask charter demo --if-empty

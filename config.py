@@ -132,6 +132,16 @@ class Config:
     # Every PDF render is stopped after this many seconds (the user gets a clear message and
     # nothing is saved). A 40-page report takes a few seconds.
     PDF_RENDER_TIMEOUT = float(os.environ.get("PDF_RENDER_TIMEOUT") or 60)
+    # The task queue (Huey, charter/tasks.py): publishing and the Global, site and bulk
+    # downloads are built by `flask charter worker` (which `make run` starts beside the app).
+    # Unset: a SQLite file in the instance folder, no other server needed. Production:
+    # TASK_QUEUE_URL=redis://host:6379/1 or
+    # TASK_QUEUE_URL=postgresql://user@host/db (psycopg, already installed).
+    TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")
+    TASK_QUEUE_IMMEDIATE = _bool("TASK_QUEUE_IMMEDIATE", False)  # run tasks in the caller
+    TASK_WORKERS = _int("TASK_WORKERS", 2)  # threads of `flask charter worker`
+    TASK_RETRIES = _int("TASK_RETRIES", 2)  # a failed publication is tried this many more times
+    TASK_RETRY_DELAY = _int("TASK_RETRY_DELAY", 30)  # seconds between tries
     # A lead's correction that publishes at once (the cycle has no review) is rate limited.
     REPORT_CORRECTION_RATE_LIMIT = os.environ.get("REPORT_CORRECTION_RATE_LIMIT",
                                                   "5 per hour;20 per day")
@@ -188,6 +198,8 @@ class TestConfig(Config):
     # Tests write with factories (no audit event, so no new data version): the page cache is
     # switched on by the tests about it (tests/test_page_cache.py).
     PAGE_CACHE = False
+    TASK_QUEUE_IMMEDIATE = True  # tasks run at once, in the process that sends them
+    TASK_RETRY_DELAY = 0
 
 
 class ProductionConfig(Config):

@@ -95,6 +95,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     page_cache.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    from charter import tasks
+
+    tasks.init_app(app)
     babel.init_app(
         app,
         locale_selector=views_support.select_locale,

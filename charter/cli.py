@@ -169,5 +169,24 @@ def forget_documents() -> None:
     click.echo("Kept documents dropped: each is built again when it is next asked for.")
 
 
+@charter_cli.command("worker")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Tasks run at the same time (threads). Default: TASK_WORKERS.")
+@click.option("--stop-with-parent", is_flag=True,
+              help="Stop when the process that started this one ends (`python run.py`).")
+def worker(workers: int | None, stop_with_parent: bool) -> None:
+    """Run the task queue's worker: publishing, the Global, site and bulk downloads, and the
+    daily reminders. Runs until stopped (Ctrl-C or SIGTERM, which lets running tasks end)."""
+    from flask import current_app
+
+    from charter import tasks
+
+    if current_app.config.get("TASK_QUEUE_IMMEDIATE"):
+        raise click.ClickException("TASK_QUEUE_IMMEDIATE is set: tasks run at once where they "
+                                   "are sent, and there is no queue to work on.")
+    click.echo(f"Task worker on {tasks.describe_queue(current_app)}; stop it with Ctrl-C.")
+    tasks.run_worker(current_app._get_current_object(), workers, stop_with_parent)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(charter_cli)

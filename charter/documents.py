@@ -21,6 +21,11 @@ The policy (`get`):
   or, when there is none yet, wait for it (up to DOCUMENT_BUILD_WAIT seconds, then 503).
   A claim older than DOCUMENT_BUILD_TIMEOUT is taken to be abandoned (a killed worker).
 
+The Global and site PDFs and the bulk ZIP are not built by requests at all: the same claim
+sends the build to the task queue, and requests serve the stale copy meanwhile, or 503 with
+Retry-After while there is none ("built by the task queue" below). Certificates, which take
+a fraction of a second, are built by the request that finds them missing.
+
 Nothing is rendered inside a write transaction: the claim is committed in a short
 transaction of its own, the document is built with the request's (read-only) session,
 then stored in another short transaction. These are the only writes of such a GET, and
@@ -244,6 +249,96 @@ def get(key: str, print_: str, build: Callable[[], Built], *, content_type: str,
         row = _read(key)
         if row is not None and row.sha256 is not None:
             return _document(row)
+
+
+# --- built by the task queue ------------------------------------------------------------------
+#
+# The Global and site PDFs and the bulk ZIP take seconds, so no request builds them: a request
+# that finds no fresh copy claims the rebuild (as above, so at most one is asked for), sends
+# the `build_document` task (charter/tasks.py) and answers with the stale copy, or with 503
+# and Retry-After while there is none yet. The task builds the document from its *kind*: a
+# function registered with `@documents.kind(name)` that, given plain arguments (a site's
+# slug), says what to build and its fingerprint; the worker calls it again, so the
+# fingerprint stored is the one of the data it read.
+
+@dataclass(frozen=True)
+class Spec:
+    """What a kind of document is, for given arguments: its name (the key without the
+    language), the fingerprint of its data, how to build it and how to serve it."""
+
+    name: str
+    fingerprint: str
+    build: Callable[[], Built]
+    content_type: str
+    disposition: str = "inline"
+
+
+_KINDS: dict[str, Callable[..., Spec]] = {}
+
+
+def kind(name: str) -> Callable[[Callable[..., Spec]], Callable[..., Spec]]:
+    """Register the function that describes a kind of document (see above)."""
+
+    def register(describe: Callable[..., Spec]) -> Callable[..., Spec]:
+        _KINDS[name] = describe
+        return describe
+
+    return register
+
+
+def _usable(row: Row | None) -> bool:
+    return row is not None and row.sha256 is not None
+
+
+def _ask_for_build(key: str, token: str, kind_name: str, args: tuple, locale: str) -> None:
+    from charter import tasks
+
+    if not tasks.send(tasks.build_document, kind_name, list(args), locale, token, tell=False):
+        _release(key, token)  # the queue is down: a later request asks again
+
+
+def get_or_ask(kind_name: str, spec: Spec, args: tuple, locale: str) -> Document:
+    """The stored copy of a document built by the task queue, asking for a (re)build when
+    it is missing or stale (see `get` for "stale"); Busy while there is no copy yet."""
+    key = f"{spec.name}:{locale}"
+    row = _read(key)
+    if _usable(row):
+        age = _now() - row.built_at
+        if (row.fingerprint == spec.fingerprint and age < _seconds("DOCUMENT_CACHE_MAX_AGE")) or (
+                age < _seconds("DOCUMENT_CACHE_MIN_AGE")):
+            return _document(row)
+    token = _claim(key, row.sha256 if _usable(row) else None, exists=row is not None)
+    if token is not None:
+        _ask_for_build(key, token, kind_name, args, locale)
+        newer = _read(key)  # a task run at once (TASK_QUEUE_IMMEDIATE) has built it already
+        row = newer if _usable(newer) else row
+    if _usable(row):
+        return _document(row)
+    raise Busy(key)
+
+
+def serve_from_task(kind_name: str, *args) -> Response:
+    """Answer a request for a document that the task queue builds (in the request's
+    language): the stored copy, or 503 with Retry-After until the first is built."""
+    spec = _KINDS[kind_name](*args)
+    try:
+        document = get_or_ask(kind_name, spec, args, str(get_locale()))
+        return respond(document, disposition=spec.disposition)
+    except Busy:
+        return busy_response()
+
+
+def build_claimed(kind_name: str, args: list, locale: str, token: str) -> None:
+    """The `build_document` task: build what a request claimed, and store it under that
+    claim (a claim taken over meanwhile stores nothing). A failed build frees the claim."""
+    from flask_babel import force_locale
+
+    with force_locale(locale):
+        spec = _KINDS[kind_name](*args)
+        key = f"{spec.name}:{locale}"
+        stale = _read(key)
+        _build(key, token, spec.fingerprint, spec.build, spec.content_type,
+               stale=stale if _usable(stale) else None)
 
 
 # --- HTTP ------------------------------------------------------------------------------------

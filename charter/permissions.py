@@ -344,6 +344,17 @@ def can_review_report(user: Any, report) -> bool:
             and not is_member(user, report.organisation))
 
 
+def can_see_publishing(user: Any, report) -> bool:
+    """See that a report is being published (or that publishing failed): the organisation
+    and its site's coordinators."""
+    return can_view_organisation_private(user, report.organisation)
+
+
+def can_retry_publication(user: Any, report) -> bool:
+    """Try again a publication whose every try failed: the site's coordinators and admins."""
+    return can_manage_site(user, report.organisation.site_id)
+
+
 def can_correct_report(user: Any, report) -> bool:
     """Publish a corrected revision of a published report: its lead, or a coordinator."""
     from charter.models import ReportStatus

@@ -202,5 +202,5 @@ def published_report(org: Organisation, cycle_obj, publisher, **kw):
     from charter.reports import services
 
     obj = report(org, cycle_obj, status=ReportStatus.SUBMITTED, **kw)
-    services.publish(publisher, obj)
+    services.publish(publisher, obj, at_once=True)
     return obj

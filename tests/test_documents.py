@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -247,8 +246,11 @@ def test_the_data_version_sees_an_event_committed_below_the_newest(app):
 # --- one build at a time ---------------------------------------------------------------------
 
 def test_concurrent_requests_with_nothing_cached_build_once(app, world, monkeypatch):
+    """The first request asks the task queue for the build (run at once here, so it waits
+    for it); the others, while it builds, are told at once to come back (503, Retry-After)
+    rather than build it again or wait."""
     building, release = threading.Event(), threading.Event()
-    renders, waiting = Builds(), set()
+    renders = Builds()
 
     def held_render(template, **context):
         renders.add(template)
@@ -256,20 +258,13 @@ def test_concurrent_requests_with_nothing_cached_build_once(app, world, monkeypa
         release.wait(30)
         return b"%PDF-1.4 the one build"
 
-    real_sleep = time.sleep
-
-    def pause(seconds):
-        waiting.add(threading.get_ident())
-        real_sleep(0.01)
-
     monkeypatch.setattr(public_routes, "render_pdf", held_render)
-    monkeypatch.setattr(documents, "_pause", pause)
     answers: list = []
 
     def fetch():
         with app.app_context():  # each thread is a visitor of its own
             response = app.test_client().get("/global.pdf")
-        answers.append((response.status_code, response.data))
+        answers.append((response.status_code, response.data, response.headers.get("Retry-After")))
 
     first = threading.Thread(target=fetch)
     first.start()
@@ -277,14 +272,15 @@ def test_concurrent_requests_with_nothing_cached_build_once(app, world, monkeypa
     others = [threading.Thread(target=fetch) for _ in range(5)]
     for thread in others:
         thread.start()
-    deadline = time.monotonic() + 30
-    while len(waiting) < 5 and renders.count() == 1 and time.monotonic() < deadline:
-        real_sleep(0.01)
-    release.set()
-    for thread in [first, *others]:
+    for thread in others:
         thread.join(30)
+    release.set()
+    first.join(30)
     assert renders.count() == 1
-    assert answers == [(200, b"%PDF-1.4 the one build")] * 6
+    assert [status for status, _body, _retry in answers[:5]] == [503] * 5
+    assert all(0 < int(retry) <= 60 for _status, _body, retry in answers[:5])  # Retry-After
+    assert answers[5][:2] == (200, b"%PDF-1.4 the one build")
+    assert app.test_client().get("/global.pdf").data == b"%PDF-1.4 the one build"
 
 
 def test_while_one_request_rebuilds_the_others_get_the_stale_copy(client, world, builds, clock):

@@ -264,9 +264,9 @@ def test_a_publish_past_the_time_limit_publishes_nothing(client, setup, tiny_tim
     db.session.commit()
     client.login(setup.user("coordinator"))
     response = client.post(f"/reports/{report.id}/publish", data={"version": report.version})
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"])
-    assert TIMEOUT_MESSAGE in text_of(page)
+    assert response.status_code == 302  # queued: the task renders, fails, is tried again
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Publishing failed" in page and TIMEOUT_MESSAGE in page and "Try again" in page
     report = db.session.get(ProgressReport, report.id)
     assert report.status == ReportStatus.SUBMITTED
     assert report.revisions == [] and report.published_at is None
@@ -285,10 +285,11 @@ def test_a_submission_that_publishes_at_once_past_the_limit_publishes_nothing(
     client.login(setup.user("lead"))
     page = client.post(f"/reports/{report.id}/submit", data={"version": report.version},
                        follow_redirects=True)
-    assert TIMEOUT_MESSAGE in text_of(page)
+    assert TIMEOUT_MESSAGE in text_of(page)  # the lead sees why; coordinators may try again
     report = db.session.get(ProgressReport, report.id)
-    assert report.status == ReportStatus.DRAFT and report.revisions == []
-    assert report.reviews == [] and _published_events() == []
+    assert report.status == ReportStatus.SUBMITTED and report.revisions == []
+    assert [r.action for r in report.reviews] == [ReviewAction.SUBMITTED]
+    assert _published_events() == []
 
 
 def test_a_correction_past_the_limit_keeps_the_text_and_publishes_nothing(
@@ -301,9 +302,13 @@ def test_a_correction_past_the_limit_keeps_the_text_and_publishes_nothing(
     long_text = forty_page_report()
     response = client.post(f"/reports/{report.id}/correct",
                            data={"summary": long_text, "change_note": "Figures added."})
-    assert response.status_code == 503
-    assert TIMEOUT_MESSAGE in text_of(response)
-    assert "Ward 11" in response.get_data(as_text=True)  # what they typed is still there
+    assert response.status_code == 302  # queued: the task renders, fails, is tried again
+    assert TIMEOUT_MESSAGE in text_of(client.get(response.headers["Location"]))
+    from charter.models import PublicationRequest, PublicationState
+
+    kept = db.session.scalar(select(PublicationRequest))
+    assert kept.state == PublicationState.FAILED
+    assert "Ward 11" in kept.summary  # what they typed is kept, for "Try again"
     report = db.session.get(ProgressReport, report.id)
     assert [r.number for r in report.revisions] == [1] and report.summary == "Original."
     assert _published_events() == ["report.published"]
@@ -575,8 +580,8 @@ def test_a_leads_correction_is_reviewed_and_not_public_until_published(client, a
     db.session.expire_all()
     assert db.session.get(ReportCorrection, correction.id).revision_number == 2
     actions = list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert actions[-3:] == ["report.correction_submitted", "report.corrected",
-                            "report.revision_published"]
+    assert actions[-4:] == ["report.correction_submitted", "report.publication_requested",
+                            "report.corrected", "report.revision_published"]
 
 
 def test_a_returned_correction_comes_back_with_the_comments_and_nothing_public(client, app,

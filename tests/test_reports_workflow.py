@@ -192,6 +192,9 @@ def test_without_review_the_leads_submission_publishes(setup):
     setup.cycle.review_required = False
     report = f.report(setup.org, setup.cycle)
     services.submit(setup.user("lead"), report)
+    assert report.status == ReportStatus.SUBMITTED  # published by the task queue after commit
+    assert not report.revisions
+    db.session.commit()
     assert report.status == ReportStatus.PUBLISHED
     assert len(report.revisions) == 1
 

@@ -189,7 +189,11 @@ def bulk_zip():
     reading of the database. It is rebuilt when the data change, at most every few minutes,
     so it may be a few minutes behind the API; its README.md says when it was built. Text
     that a spreadsheet could run as a formula starts with an apostrophe."""
-    return documents.serve(
-        "bulk.zip", documents.fingerprint(documents.data_version()),
-        lambda: documents.Built(b"".join(bulk.stream_zip()), bulk.ZIP_NAME),
-        content_type="application/zip", disposition="attachment")
+    return documents.serve_from_task("bulk.zip")  # built by the task queue
+
+
+@documents.kind("bulk.zip")
+def _bulk_zip() -> documents.Spec:
+    return documents.Spec("bulk.zip", documents.fingerprint(documents.data_version()),
+                          lambda: documents.Built(b"".join(bulk.stream_zip()), bulk.ZIP_NAME),
+                          "application/zip", disposition="attachment")

@@ -3,7 +3,8 @@ site's view (the site's page itself is sites.site, which shows the same figures)
 
 Public data only, no sign-in; the figures come from charter.dashboards.metrics as plain
 values, so a page and its PDF show the same numbers and the same charts. The PDFs are kept in
-the document cache (charter/documents.py) and rebuilt when the records or the date change."""
+the document cache (charter/documents.py), built by the task queue and rebuilt when the
+records or the date change."""
 
 from __future__ import annotations
 
@@ -34,9 +35,8 @@ def _days(now: datetime) -> list:
     return [now.astimezone(UTC).date(), *[(s.id, site_today(s, now)) for s in sites]]
 
 
-@bp.route("/global.pdf")
-@documents.rate_limited
-def global_pdf():
+@documents.kind("global.pdf")
+def _global_pdf() -> documents.Spec:
     now = utcnow()
 
     def build() -> documents.Built:
@@ -44,13 +44,18 @@ def global_pdf():
         return documents.Built(render_pdf("global_view.html", v=view),
                                f"promise-global-{view['generated_on'].isoformat()}.pdf")
 
-    return documents.serve("global.pdf", documents.fingerprint(documents.data_version(), _days(now)),
-                           build, content_type="application/pdf")
+    return documents.Spec("global.pdf", documents.fingerprint(documents.data_version(), _days(now)),
+                          build, "application/pdf")
 
 
-@bp.route("/sites/<slug>/overview.pdf")
+@bp.route("/global.pdf")
 @documents.rate_limited
-def site_pdf(slug: str):
+def global_pdf():
+    return documents.serve_from_task("global.pdf")  # built by the task queue
+
+
+@documents.kind("site-overview.pdf")
+def _site_pdf(slug: str) -> documents.Spec:
     site = site_or_404(slug)
     now = utcnow()
 
@@ -60,5 +65,10 @@ def site_pdf(slug: str):
                                f"{view['site']['slug']}-overview-{view['generated_on'].isoformat()}.pdf")
 
     print_ = documents.fingerprint(documents.data_version(), site.id, site_today(site, now))
-    return documents.serve(f"site:{site.slug}:overview.pdf", print_, build,
-                           content_type="application/pdf")
+    return documents.Spec(f"site:{site.slug}:overview.pdf", print_, build, "application/pdf")
+
+
+@bp.route("/sites/<slug>/overview.pdf")
+@documents.rate_limited
+def site_pdf(slug: str):
+    return documents.serve_from_task("site-overview.pdf", site_or_404(slug).slug)

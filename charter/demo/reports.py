@@ -113,7 +113,8 @@ def load(sites: dict[str, Site], orgs_by_short: dict[str, Organisation], leads: 
                     db.session.add(ReportReview(report=report, author_id=coordinator.id,
                                                 action=ReviewAction.APPROVED,
                                                 created_at=_at(submitted + timedelta(days=2))))
-                    services.publish(coordinator, report, at=_at(submitted + timedelta(days=2), 14))
+                    services.publish(coordinator, report, at=_at(submitted + timedelta(days=2), 14),
+                                     at_once=True)
                     created["published"] += 1
                 if step == "C":  # the lead's correction, reviewed like a first submission
                     correction = services.submit_correction(
@@ -124,7 +125,7 @@ def load(sites: dict[str, Site], orgs_by_short: dict[str, Organisation], leads: 
                                             report.co_produced_by),
                         "The prone restraint figure for the last month was 22, not 12: a typing "
                         "error.", at=_at(submitted + timedelta(days=8), 16))
-                    services.publish_correction(coordinator, correction,
+                    services.publish_correction(coordinator, correction, at_once=True,
                                                 at=_at(submitted + timedelta(days=9), 9))
                 if step == "R":
                     report.status = ReportStatus.RETURNED

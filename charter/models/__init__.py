@@ -34,6 +34,7 @@ from charter.models.join_request import JoinRequest
 from charter.models.organisation import Membership, Organisation, fold_name
 from charter.models.outbox import OutboxMessage
 from charter.models.pending_import import PendingImport
+from charter.models.publication import PublicationKind, PublicationRequest, PublicationState
 from charter.models.report import (
     ProgressReport,
     ReportCorrection,
@@ -86,6 +87,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PendingImport",
+    "PublicationKind",
+    "PublicationRequest",
+    "PublicationState",
     "Sector",
     "Signature",
     "SignatureState",

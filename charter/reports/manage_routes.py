@@ -22,8 +22,7 @@ from charter.models import (
     ReportingCycle,
     ReportStatus,
 )
-from charter.pdf import PdfRenderError
-from charter.reports import bp, services, status
+from charter.reports import bp, publishing, services, status
 from charter.reports.forms import (
     CorrectionForm,
     CorrectionReturnForm,
@@ -51,24 +50,14 @@ def _text(form) -> services.ReportText:
                                form.co_produced_by.data or "")
 
 
-def _rendering(action: Callable[[], T]) -> T:
-    """Run a service call that may render a PDF. The services render before they write, so a
-    PDF that could not be made has written nothing: it refuses the request like a rule, with
-    its message and status 503."""
-    try:
-        return action()
-    except PdfRenderError as error:
-        raise RuleError(str(error.message), status=503) from error
-
-
 def _button(action: Callable[[int | None], Any]) -> str | None:
     """Run the service call behind a VersionForm button, given the row version the page was
-    shown: None when it was done; the message (flashed) when a rule refused it or its PDF
-    could not be made, with nothing of the request kept."""
+    shown: None when it was done; the message (flashed) when a rule refused it, with nothing
+    of the request kept."""
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    _result, refused = perform(lambda: _rendering(lambda: action(form.version.data)))
+    _result, refused = perform(lambda: action(form.version.data))
     if refused:
         flash(refused, "warning")
     return refused
@@ -147,7 +136,7 @@ def _attempt(action: Callable[[], Any]) -> RuleError | None:
     """Like transaction.perform, but give back the whole RuleError that refused the call (its
     field says where to send the person), with nothing of the request kept."""
     try:
-        _rendering(action)
+        action()
     except RuleError as error:
         abandon()
         return error
@@ -169,6 +158,9 @@ def submit_report(report_id: int):
                                 report_id=report_id)), 303
     if report.status == ReportStatus.PUBLISHED:
         flash(_("Your report is published."), "success")
+    elif not report.cycle.review_required:
+        flash(_("Your report is submitted and is being published: the report and its PDF "
+                "become public together in a moment."), "success")
     else:
         flash(_("Your report is submitted. The site's coordinators will review it."), "success")
     return redirect(url_for("reports.view", report_id=report.id))
@@ -191,6 +183,7 @@ def return_report(report_id: int):
     snapshot["revision"] = None
     return render_template("reports/view.html", report=report, snap=snapshot, revision=None,
                            revisions=[], latest=None, charts={}, live=True, return_form=form,
+                           publishing=publishing.pending(report),
                            decision_form=VersionForm(formdata=None, version=report.version)), 400
 
 
@@ -201,8 +194,20 @@ def publish(report_id: int):
     refused = _button(lambda version: services.publish(current_user, report, version))
     if refused:
         return redirect(url_for("reports.view", report_id=report_id)), 303
-    flash(_("The report is published. Its PDF is stored and will not change."), "success")
+    flash(_("The report is being published: the report and its PDF become public together in "
+            "a moment, and its PDF will not change."), "success")
     return redirect(url_for("reports.view", report_id=report.id))
+
+
+@bp.route("/reports/<int:report_id>/publishing/retry", methods=["POST"])
+@login_required
+def retry_publication(report_id: int):
+    """Try again a publication whose every try failed."""
+    report = _report_for(report_id, permissions.can_retry_publication)
+    refused = _button(lambda _version: publishing.retry(current_user, report))
+    if not refused:
+        flash(_("Publishing is being tried again."), "success")
+    return redirect(url_for("reports.view", report_id=report_id)), 303
 
 
 def _correction_limit() -> str:
@@ -248,16 +253,16 @@ def correct(report_id: int):
     returned = _returned_correction(report) if review and waiting is None else None
     form = CorrectionForm(obj=None if request.method == "POST" else (returned or report))
     service = services.submit_correction if review else services.correct
-    outcome = submit(form, lambda: _rendering(
-        lambda: service(current_user, report, _text(form), form.change_note.data)))
+    outcome = submit(form, lambda: service(current_user, report, _text(form),
+                                           form.change_note.data))
     if outcome and review:
         flash(_("Your correction is submitted. The site's coordinators will review it; "
                 "readers see the current revision until it is published."), "success")
         return redirect(url_for("reports.correction", report_id=report.id,
                                 correction_id=outcome.result.id))
     if outcome:
-        flash(_("Revision %(n)d is published; the earlier revisions stay readable.",
-                n=outcome.result.number), "success")
+        flash(_("Your correction is being published as the next revision; the earlier "
+                "revisions stay readable."), "success")
         return redirect(url_for("reports.view", report_id=report.id))
     return render_template("reports/correct.html", form=form, report=report, review=review,
                            waiting=waiting, returned=returned,
@@ -278,6 +283,7 @@ def _show_correction(correction: ReportCorrection, return_form=None, status_code
     latest = max((r.number for r in report.revisions), default=0)
     return render_template(
         "reports/correction.html", correction=correction, report=report, latest=latest,
+        publishing=publishing.pending(report),
         return_form=return_form or CorrectionReturnForm(formdata=None, version=correction.version),
         decision_form=VersionForm(formdata=None, version=correction.version)), status_code
 
@@ -297,8 +303,8 @@ def publish_correction(report_id: int, correction_id: int):
     if refused:
         return redirect(url_for("reports.correction", report_id=report_id,
                                 correction_id=correction_id)), 303
-    flash(_("The correction is published as revision %(n)d; the earlier revisions stay "
-            "readable.", n=correction.revision_number), "success")
+    flash(_("The correction is being published as the next revision; the earlier revisions "
+            "stay readable."), "success")
     return redirect(url_for("reports.view", report_id=report_id))
 
 
@@ -350,7 +356,8 @@ def site_reporting(slug: str):
         .order_by(ReportCorrection.created_at)))
     return render_template("reports/site_reporting.html", site=site, reporting=reporting,
                            cycle=cycle, rows=_status_rows(reporting, cycle), submitted=submitted,
-                           corrections=corrections)
+                           corrections=corrections,
+                           publishing=publishing.states([r.id for r in submitted]))
 
 
 _STATUS_ORDER = {"overdue": 0, "returned": 1, "submitted": 2, "draft": 3, "not_started": 4,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from charter import blobs, permissions, readers
@@ -15,7 +16,7 @@ from charter.forms_common import VersionForm
 from charter.lookups import site_or_404, visible_or_404
 from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
 from charter.pagination import paginate
-from charter.reports import bp, queries
+from charter.reports import bp, publishing, queries
 from charter.reports.forms import ReturnForm
 from charter.reports.rendering import indicator_charts
 from charter.reports.snapshot import build_snapshot, load_report
@@ -64,6 +65,14 @@ def _visible_report(report_id: int):
     return visible_or_404(load_report(report_id), permissions.can_view_report)
 
 
+def _publishing(report):
+    """The report's publication in progress, for those who may see it (no query for the
+    public, whose pages are cached)."""
+    if not current_user.is_authenticated or not permissions.can_see_publishing(current_user, report):
+        return None
+    return publishing.pending(report)
+
+
 def _render_published(report, number: int | None):
     revision = queries.revision(report.id, number, with_snapshot=True)
     if revision is None:
@@ -72,8 +81,9 @@ def _render_published(report, number: int | None):
     return render_template(
         "reports/view.html", report=report, snap=snapshot, revision=revision,
         revisions=report.revisions, latest=report.revisions[-1] if report.revisions else None,
-        charts=indicator_charts(snapshot), live=False,
-        # No forms on a published report: making one would set a session cookie.
+        charts=indicator_charts(snapshot), live=False, publishing=_publishing(report),
+        # No forms on a published report for the public: making one would set a session
+        # cookie (a failed publication's "Try again" is for signed-in coordinators).
         return_form=None, decision_form=None,
     )
 
@@ -88,7 +98,7 @@ def view(report_id: int):
     snapshot["revision"] = None
     return render_template(
         "reports/view.html", report=report, snap=snapshot, revision=None, revisions=[],
-        latest=None, charts=indicator_charts(snapshot), live=True,
+        latest=None, charts=indicator_charts(snapshot), live=True, publishing=_publishing(report),
         return_form=ReturnForm(formdata=None, version=report.version),
         decision_form=VersionForm(formdata=None, version=report.version),
     )

@@ -23,6 +23,8 @@ from charter.models import (
     CorrectionStatus,
     Organisation,
     ProgressReport,
+    PublicationKind,
+    PublicationRequest,
     ReportCorrection,
     ReportingCycle,
     ReportReview,
@@ -33,6 +35,7 @@ from charter.models import (
 )
 from charter.models.base import utcnow
 from charter.organisations.services import organisation_leads, site_coordinators
+from charter.reports import publishing
 from charter.reports.snapshot import build_snapshot, canonical_json, sha256_of
 from charter.rules import EditConflict, RuleError
 from charter.text import check_printable, too_much_formatting
@@ -226,7 +229,11 @@ def save_report(actor, report: ProgressReport, text: ReportText,
 # render() turns it into a PDF (in a child process with a time limit, charter.pdf), and only
 # then _store() checks that nobody acted on the report meanwhile and writes the revision, the
 # status, the review trail, the audit events and the mail in one short step. If the render
-# fails or times out nothing has been written. (Issue 12 moves render() to the task queue.)
+# fails or times out nothing has been written.
+#
+# People publishing through the app do not wait for this: the services below record the
+# request and the task queue runs these three steps (charter/reports/publishing.py). The demo
+# loader and the tests' factories publish `at_once`, in their own transaction.
 
 @dataclass(frozen=True)
 class Publication:
@@ -381,9 +388,21 @@ def _publish_now(actor, report: ProgressReport, *, text: ReportText | None = Non
     return _store(actor, report, publication, pdf, text=text, **steps)
 
 
+def _queue(actor, report: ProgressReport, kind: PublicationKind, *, text: ReportText | None = None,
+           change_note: str = "", at: datetime | None = None,
+           correction: ReportCorrection | None = None) -> PublicationRequest:
+    """Ask the task queue to publish (charter/reports/publishing.py): returns at once."""
+    return publishing.request(actor, report, kind, correction=correction,
+                              text=text.as_dict() if text is not None else None,
+                              change_note=change_note, at=at)
+
+
 # --- the workflow -------------------------------------------------------------------------------
 
-def submit(actor, report: ProgressReport, expected_version: int | None = None) -> ProgressReport:
+def submit(actor, report: ProgressReport, expected_version: int | None = None, *,
+           at_once: bool = False) -> ProgressReport:
+    """Submit a report: for review, or, when its cycle has no review, for publishing (queued;
+    `at_once` publishes it in this transaction)."""
     if report.status == ReportStatus.SUBMITTED:
         raise ReportError(_("This report has already been submitted."), status=409)
     if report.status == ReportStatus.PUBLISHED:
@@ -397,7 +416,7 @@ def submit(actor, report: ProgressReport, expected_version: int | None = None) -
         raise ReportError(_("Write a summary before submitting: an empty report cannot be "
                             "submitted."), "summary")
     _check_text(ReportText.of(report))
-    if not report.cycle.review_required:  # published at once: render before writing anything
+    if not report.cycle.review_required and at_once:  # render before writing anything
         _publish_now(actor, report, submitted=True)
         return report
     previous = report.status
@@ -407,6 +426,9 @@ def submit(actor, report: ProgressReport, expected_version: int | None = None) -
     _review(actor, report, ReviewAction.SUBMITTED)
     db.session.flush()
     _record(actor, "report.submitted", report, {"status": [previous, ReportStatus.SUBMITTED]})
+    if not report.cycle.review_required:  # no review: published by the task queue
+        _queue(actor, report, PublicationKind.SUBMITTED)
+        return report
     _notify(site_coordinators(report.organisation.site),
             _("%(org)s submitted its %(cycle)s report for review", org=report.organisation.name,
               cycle=report.cycle.name),
@@ -419,6 +441,7 @@ def return_report(actor, report: ProgressReport, comment: str) -> ProgressReport
     if report.status != ReportStatus.SUBMITTED:
         raise ReportError(_("Only a submitted report can be returned (this one is %(status)s).",
                             status=report.status.label.lower()), status=409)
+    publishing.refuse_while_publishing(report)
     if not (comment or "").strip():
         raise ReportError(_("Say what needs to change: the organisation sees your comments "
                             "beside its text."), "comment")
@@ -434,9 +457,10 @@ def return_report(actor, report: ProgressReport, comment: str) -> ProgressReport
 
 
 def publish(actor, report: ProgressReport, expected_version: int | None = None,
-            at: datetime | None = None) -> ProgressReport:
-    """Publish a submitted report. `at` backdates the publication (demo data and imports
-    of historical reports); people publishing through the app always publish now."""
+            at: datetime | None = None, *, at_once: bool = False) -> ProgressReport:
+    """Publish a submitted report: queued for the task queue, or `at_once` in this
+    transaction. `at` backdates the publication (demo data and imports of historical
+    reports); people publishing through the app always publish now."""
     permissions.require(permissions.can_review_report(actor, report))
     if report.status == ReportStatus.PUBLISHED:
         raise ReportError(_("This report is already published."), status=409)
@@ -446,7 +470,10 @@ def publish(actor, report: ProgressReport, expected_version: int | None = None,
     if expected_version is not None and expected_version != report.version:
         raise ReportError(_("Someone else acted on this report a moment ago; see its status "
                             "now."), status=409)
-    _publish_now(actor, report, approved=True, at=at)
+    if at_once:
+        _publish_now(actor, report, approved=True, at=at)
+    else:
+        _queue(actor, report, PublicationKind.APPROVED, at=at)
     return report
 
 
@@ -458,16 +485,20 @@ def _require_change_note(change_note: str | None) -> str:
 
 
 def correct(actor, report: ProgressReport, text: ReportText, change_note: str,
-            at: datetime | None = None) -> ReportRevision:
-    """Publish a corrected revision at once: a coordinator's or admin's correction, or a lead's
-    when the cycle does not review reports. The earlier revisions stay readable."""
+            at: datetime | None = None, *, at_once: bool = False
+            ) -> ReportRevision | PublicationRequest:
+    """Publish a corrected revision without review (queued, or `at_once`): a coordinator's
+    or admin's correction, or a lead's when the cycle does not review reports. The earlier
+    revisions stay readable."""
     permissions.require(permissions.can_correct_report(actor, report))
     if permissions.correction_needs_review(actor, report):
         raise ReportError(_("Corrections of this report are reviewed by the site's "
                             "coordinators: submit it for review."), status=409)
     note = _require_change_note(change_note)
     _check_text(text, note)
-    return _publish_now(actor, report, text=text, change_note=note, at=at)
+    if at_once:
+        return _publish_now(actor, report, text=text, change_note=note, at=at)
+    return _queue(actor, report, PublicationKind.CORRECTED, text=text, change_note=note, at=at)
 
 
 # --- a lead's correction, when the cycle reviews reports ----------------------------------------
@@ -537,6 +568,7 @@ def return_correction(actor, correction: ReportCorrection, comment: str,
         raise ReportError(_("Say what needs to change: the organisation sees your comments "
                             "beside its correction."), "comment")
     report = correction.report
+    publishing.refuse_while_publishing(report, correction)
     _decided(actor, correction, CorrectionStatus.RETURNED, utcnow())
     correction.comment = comment.strip()
     db.session.flush()
@@ -553,8 +585,10 @@ def return_correction(actor, correction: ReportCorrection, comment: str,
 
 
 def publish_correction(actor, correction: ReportCorrection, expected_version: int | None = None,
-                       at: datetime | None = None) -> ReportRevision:
-    """A coordinator publishes a lead's correction as the report's next revision."""
+                       at: datetime | None = None, *, at_once: bool = False
+                       ) -> ReportRevision | PublicationRequest:
+    """A coordinator publishes a lead's correction as the report's next revision (queued, or
+    `at_once`)."""
     _decidable(actor, correction, expected_version)
     report = correction.report
     if _latest_revision_number(report) != correction.based_on_revision:
@@ -563,5 +597,8 @@ def publish_correction(actor, correction: ReportCorrection, expected_version: in
                             "current revision."), status=409)
     text = ReportText.of(correction)
     _check_text(text, correction.change_note)
+    if not at_once:
+        return _queue(actor, report, PublicationKind.CORRECTION, change_note=correction.change_note,
+                      at=at, correction=correction)
     return _publish_now(actor, report, text=text, change_note=correction.change_note, at=at,
                         correction=correction)

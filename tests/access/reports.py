@@ -42,6 +42,19 @@ def _correction(w):
     return f"/reports/{report.id}/corrections/{correction.id}"
 
 
+def _failed_publication(w):
+    """A submitted report whose publication failed on every try."""
+    from charter.extensions import db
+    from charter.models import PublicationKind, PublicationRequest, PublicationState
+
+    report = _report(w, "submitted")
+    db.session.add(PublicationRequest(report_id=report.id, kind=PublicationKind.APPROVED,
+                                      state=PublicationState.FAILED, attempts=3,
+                                      last_error="The PDF could not be made."))
+    db.session.flush()
+    return f"/reports/{report.id}/publishing/retry"
+
+
 ACCESS = {
     ("reports.index", "GET"): Route(lambda w: "/reports", everyone(200)),
     ("reports.feed", "GET"): Route(lambda w: "/reports/feed.atom", everyone(200)),
@@ -76,6 +89,9 @@ ACCESS = {
     ("reports.publish", "POST"): Route(
         lambda w: f"/reports/{_report(w, 'submitted').id}/publish",
         {**only(["coordinator", "admin"], ok=302, denied=404), "editor": 403, "lead": 403}),
+    ("reports.retry_publication", "POST"): Route(
+        _failed_publication,
+        {**only(["coordinator", "admin"], ok=303, denied=404), "editor": 403, "lead": 403}),
     ("reports.correct", "GET"): Route(
         lambda w: f"/reports/{_report(w, 'published').id}/correct",
         only(["lead", "coordinator", "admin"])),

@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from pypdf import PdfReader
 
+from charter import tasks
 from charter.models import CommitmentStatus
 from charter.models.base import utcnow
 from tests import factories as f
 from tests.browser.conftest import assert_accessible, sign_in
 
 
-def test_draft_submit_return_fix_publish_read(page, committed):
+def test_draft_submit_return_fix_publish_read(page, committed, monkeypatch):
     site = f.site("cambridge", name="Cambridge")
     version = f.charter_version(site)
     lead = f.user("lead@example.org", full_name="Amara Okafor")
@@ -74,8 +75,17 @@ def test_draft_submit_return_fix_publish_read(page, committed):
     sign_in(page, "coordinator@example.org", f.PASSWORD)
     page.goto("/manage/sites/cambridge/reporting")
     page.get_by_role("link", name=re.compile("Fenland Trust · This quarter")).click()
+    held = []
+    monkeypatch.setattr(tasks, "send", lambda task, *args, tell=True: held.append((task, args)))
     page.get_by_role("button", name="Approve and publish").click()
-    assert "The report is published" in page.locator("main").inner_text()
+    text = page.locator("main").inner_text()
+    assert "The report is being published" in text and "Publishing…" in text
+    assert_accessible(page, "report being published")
+    monkeypatch.undo()
+    for task, args in held:  # the worker runs
+        task.call_local(*args)
+    page.get_by_role("link", name="Check again").click()
+    assert "Download the PDF" in page.locator("main").inner_text()
     page.get_by_role("button", name="Sign out").click()
 
     # A visitor reads it and downloads the PDF.
