@@ -173,9 +173,10 @@ def send(task: TaskWrapper, *args: Any, tell: bool = True) -> bool:
     return True
 
 
-def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:
-    """Send `task` once the current transaction commits; never if it rolls back."""
-    db.session().info.setdefault(_PENDING, []).append((task, args))
+def enqueue_after_commit(task: TaskWrapper, *args: Any, session: Session | None = None) -> None:
+    """Send `task` once the current transaction (of `session`, by default the app's)
+    commits; never if it rolls back."""
+    (session or db.session()).info.setdefault(_PENDING, []).append((task, args))
 
 
 @event.listens_for(Session, "after_commit")
@@ -262,6 +263,23 @@ def build_document(kind: str, args: list, locale: str, token: str) -> None:
     from charter import documents
 
     documents.build_claimed(kind, args, locale, token)
+
+
+@task(retries=True)
+def refresh_rollups(refs: dict) -> None:
+    """Recompute the rollups of the sites a committed transaction changed
+    (charter/dashboards/rollups.py; sent once per transaction by its flush hook)."""
+    from charter.dashboards import rollups
+
+    rollups.refresh_for(refs)
+
+
+@periodic(crontab(minute="*/10"))
+def refresh_all_rollups() -> None:
+    """Recompute every site's rollups: a safety net for a change no hook saw."""
+    from charter.dashboards import rollups
+
+    rollups.refresh()
 
 
 @periodic(crontab(minute="*"))
