@@ -423,7 +423,9 @@ def _trend(info: dict, points: list[tuple[int, int, Decimal, int]]) -> dict:
 def _trends_section(site: Site, now: datetime | None, reader=None) -> list[dict]:
     grouped: dict[int, tuple[dict, list]] = {}
     for row in _indicator_rows(site.id, site_today(site, now), reader):
-        info, points = grouped.setdefault(row[0], (_indicator_info(row), []))
+        if row[0] not in grouped:
+            grouped[row[0]] = (_indicator_info(row), [])
+        info, points = grouped[row[0]]
         points.append((*quarter_of(row[6]), rounded(row[7]), row[8]))
     return [_trend(info, points) for info, points in grouped.values()]
 
@@ -586,7 +588,9 @@ def _comparisons(site_names: dict[int, str], site_order: list[int], today: date,
                  reader: rollups.Reader | None = None) -> list[dict]:
     grouped: dict[int, tuple[dict, dict[int, list]]] = {}
     for row in _indicator_rows(today=today, reader=reader):
-        info, per_site = grouped.setdefault(row[0], (_indicator_info(row), defaultdict(list)))
+        if row[0] not in grouped:
+            grouped[row[0]] = (_indicator_info(row), defaultdict(list))
+        info, per_site = grouped[row[0]]
         per_site[row[5]].append((*quarter_of(row[6]), rounded(row[7]), row[8]))
     return [_comparison(info, per_site, site_names, site_order) for info, per_site in grouped.values()]
 

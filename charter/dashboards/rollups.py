@@ -367,15 +367,14 @@ class Reader:
         live = self.live()
         if live and self._computed is None:
             self._computed = compute(sorted(live))
-        query = select(model)
+        query = select(*model.__table__.columns)
         if self.site_ids is not None:
             query = query.where(model.site_id.in_(self.site_ids))
         if live:
             query = query.where(model.site_id.not_in(sorted(live)))
         if since_quarter is not None:
             query = query.where(RollupIndicator.quarter >= since_quarter)
-        columns = [c.key for c in inspect(model).column_attrs]
-        out = [{c: getattr(row, c) for c in columns} for row in db.session.scalars(query)]
+        out = [dict(row) for row in db.session.execute(query).mappings()]
         if live:
             out += [r for r in self._computed[name]
                     if since_quarter is None or r["quarter"] >= since_quarter]
