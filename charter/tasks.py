@@ -173,10 +173,9 @@ def send(task: TaskWrapper, *args: Any, tell: bool = True) -> bool:
     return True
 
 
-def enqueue_after_commit(task: TaskWrapper, *args: Any, session: Session | None = None) -> None:
-    """Send `task` once the current transaction (of `session`, by default the app's)
-    commits; never if it rolls back."""
-    (session or db.session()).info.setdefault(_PENDING, []).append((task, args))
+def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:
+    """Send `task` once the current transaction commits; never if it rolls back."""
+    db.session().info.setdefault(_PENDING, []).append((task, args))
 
 
 @event.listens_for(Session, "after_commit")

@@ -60,6 +60,7 @@ from charter.models import (
     RollupCycle,
     RollupIndicator,
     RollupProgress,
+    RollupSite,
     Sector,
     Signature,
     Site,
@@ -328,10 +329,40 @@ def _sectors_section(site: Site, signatories, reader=None) -> dict:
     }
 
 
+def _stored_domain_rows(site: Site, with_computed: bool = False) -> list:
+    """(domain id, name, slug, completion, n) of the site's stored rollups, every active
+    domain at least once; `with_computed` adds when the site's rollups were computed."""
+    counts = (
+        select(RollupProgress.domain_id.label("domain_id"),
+               RollupProgress.completion.label("completion"),
+               func.sum(RollupProgress.commitments).label("n"))
+        .where(RollupProgress.site_id == site.id)
+        .group_by(RollupProgress.domain_id, RollupProgress.completion)
+        .subquery()
+    )
+    columns = [ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug, counts.c.completion, counts.c.n]
+    if with_computed:
+        columns.append(select(RollupSite.computed_at).where(RollupSite.site_id == site.id)
+                       .scalar_subquery())
+    return [tuple(row) for row in db.session.execute(
+        ChangeDomain.ordered()
+        .with_only_columns(*columns)
+        .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
+        .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
+    )]
+
+
 def _domains_section(site: Site, reader: rollups.Reader | None = None) -> dict:
     """Public commitments of the site by change domain and completion level, from the
     rollups: one query (active domains, and retired ones that still hold commitments)."""
     reader = reader or rollups.Reader([site.id])
+    stored_rows = None
+    if not reader.known():
+        # One query both reads the stored rows and says whether the site was computed.
+        stored_rows = _stored_domain_rows(site, with_computed=True)
+        if stored_rows:
+            reader.learn({site.id: stored_rows[0][-1] is not None})
+            stored_rows = [row[:-1] for row in stored_rows]
     if site.id in reader.live():
         counts_by = defaultdict(int)
         for r in reader.rows("progress"):
@@ -344,21 +375,7 @@ def _domains_section(site: Site, reader: rollups.Reader | None = None) -> dict:
             cells = [(c, n) for (d, c), n in counts_by.items() if d == domain.id] or [(None, None)]
             rows += [(domain.id, domain.name, domain.slug, c, n) for c, n in cells]
     else:
-        counts = (
-            select(RollupProgress.domain_id.label("domain_id"),
-                   RollupProgress.completion.label("completion"),
-                   func.sum(RollupProgress.commitments).label("n"))
-            .where(RollupProgress.site_id == site.id)
-            .group_by(RollupProgress.domain_id, RollupProgress.completion)
-            .subquery()
-        )
-        rows = db.session.execute(
-            ChangeDomain.ordered()
-            .with_only_columns(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug,
-                               counts.c.completion, counts.c.n)
-            .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
-            .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
-        ).all()
+        rows = stored_rows if stored_rows is not None else _stored_domain_rows(site)
     domains: dict[int, dict] = {}
     for domain_id, name, slug, completion, n in rows:
         entry = domains.setdefault(domain_id, {"id": domain_id, "name": name, "slug": slug,

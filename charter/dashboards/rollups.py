@@ -24,6 +24,7 @@ them by hand.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -66,6 +67,8 @@ TABLES = {
     "cycles": RollupCycle, "indicators": RollupIndicator, "examples": RollupExample,
 }
 _REFS = "charter.rollups.refs"
+_SEND = "charter.rollups.send"
+logger = logging.getLogger(__name__)
 
 
 def _public():
@@ -312,17 +315,31 @@ def _collect(session: Session, _context) -> None:
     refs = session.info.get(_REFS)
     if refs is None:
         refs = session.info[_REFS] = _empty_refs()
-        from charter import tasks
-
-        tasks.enqueue_after_commit(tasks.refresh_rollups, refs, session=session)
+        session.info[_SEND] = refs
     for obj, deleted in watched:
         _note(refs, obj, deleted)
 
 
 @event.listens_for(Session, "after_commit")
+def _send(session: Session) -> None:
+    """Ask for the refresh of what the committed transaction changed (straight to the
+    queue: the publishing tasks' bookkeeping in charter.tasks.send is not for this one)."""
+    session.info.pop(_REFS, None)
+    refs = session.info.pop(_SEND, None)
+    if refs is None:
+        return
+    from charter import tasks
+
+    try:
+        tasks.queue().enqueue(tasks.refresh_rollups.s(refs))
+    except Exception:  # the queue is down: the periodic refresh catches up
+        logger.exception("the rollups refresh could not be queued")
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_REFS, None)
+    session.info.pop(_SEND, None)
 
 
 _WATCHED = (Site, Organisation, Commitment, CommitmentIndicator, Measurement, Signature,
@@ -340,6 +357,14 @@ class Reader:
         self.site_ids = None if site_ids is None else list(site_ids)
         self._live: set[int] | None = None
         self._computed: dict[str, list[dict]] | None = None
+
+    def known(self) -> bool:
+        """Whether `live()` is known without a query."""
+        return self._live is not None or db.session().info.get(_REFS) is not None
+
+    def learn(self, computed: dict[int, bool]) -> None:
+        """What another query found: {site id: computed or not} (all the reader's sites)."""
+        self._live = {site_id for site_id, done in computed.items() if not done}
 
     def live(self) -> set[int]:
         """The sites computed on the fly (at most one query, on rollup_site)."""
