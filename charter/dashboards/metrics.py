@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select, true
 from sqlalchemy import literal as sql_literal
 
 from charter import charts
@@ -340,16 +340,25 @@ def _stored_domain_rows(site: Site, with_computed: bool = False) -> list:
         .group_by(RollupProgress.domain_id, RollupProgress.completion)
         .subquery()
     )
-    columns = [ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug, counts.c.completion, counts.c.n]
-    if with_computed:
-        columns.append(select(RollupSite.computed_at).where(RollupSite.site_id == site.id)
-                       .scalar_subquery())
-    return [tuple(row) for row in db.session.execute(
+    shown = (
         ChangeDomain.ordered()
-        .with_only_columns(*columns)
+        .with_only_columns(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug,
+                           counts.c.completion, counts.c.n, ChangeDomain.position)
         .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
         .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
-    )]
+    )
+    if not with_computed:
+        return [tuple(row)[:5] for row in db.session.execute(shown)]
+    # One row at least (the flag), however many domains: the flag LEFT JOIN the domains.
+    flag = select(select(RollupSite.computed_at).where(RollupSite.site_id == site.id)
+                  .scalar_subquery().label("computed")).subquery()
+    inner = shown.order_by(None).subquery()
+    rows = db.session.execute(
+        select(inner.c.id, inner.c.name, inner.c.slug, inner.c.completion, inner.c.n, flag.c.computed)
+        .select_from(flag).outerjoin(inner, true())
+        .order_by(inner.c.position, inner.c.id)
+    ).all()
+    return [tuple(row) for row in rows]
 
 
 def _domains_section(site: Site, reader: rollups.Reader | None = None) -> dict:
@@ -360,9 +369,8 @@ def _domains_section(site: Site, reader: rollups.Reader | None = None) -> dict:
     if not reader.known():
         # One query both reads the stored rows and says whether the site was computed.
         stored_rows = _stored_domain_rows(site, with_computed=True)
-        if stored_rows:
-            reader.learn({site.id: stored_rows[0][-1] is not None})
-            stored_rows = [row[:-1] for row in stored_rows]
+        reader.learn({site.id: stored_rows[0][-1] is not None})
+        stored_rows = [row[:-1] for row in stored_rows if row[0] is not None]
     if site.id in reader.live():
         counts_by = defaultdict(int)
         for r in reader.rows("progress"):
