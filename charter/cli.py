@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from charter import audit, demo, mail
 from charter.auth import sessions
+from charter.dashboards import rollups
 from charter.extensions import db
 from charter.models import User
 from charter.models.base import utcnow
@@ -44,6 +45,7 @@ def demo_command(if_empty: bool) -> None:
         + f". Every demo account's password is {demo.DEMO_PASSWORD!r}; "
         "the admin is admin@example.org."
     )
+    rollups.refresh()
 
 
 @charter_cli.command("generate")
@@ -64,6 +66,7 @@ def generate_command(organisations: int, commitments: int, measurements: int) ->
     counts = generate(Sizes(organisations, commitments, measurements))
     db.session.commit()
     refresh_statistics()
+    rollups.refresh()  # bulk inserts: no flush hook saw them
     click.echo("Generated " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
                + f" in {time.perf_counter() - start:.1f} s.")
 
@@ -157,6 +160,17 @@ def prune_sessions(older_than_days: int) -> None:
     deleted = sessions.delete_ended_sessions(timedelta(days=older_than_days))
     db.session.commit()
     click.echo(f"Deleted {deleted} ended session(s).")
+
+
+@charter_cli.command("rollups")
+def rollups_command() -> None:
+    """Recompute the rollups behind PROMISE Global and the site dashboards, for every site
+    (the worker keeps them current; this rebuilds them by hand)."""
+    import time
+
+    start = time.perf_counter()
+    rollups.refresh()
+    click.echo(f"Rollups recomputed in {time.perf_counter() - start:.2f} s.")
 
 
 @charter_cli.command("forget-documents")

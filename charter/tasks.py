@@ -264,6 +264,23 @@ def build_document(kind: str, args: list, locale: str, token: str) -> None:
     documents.build_claimed(kind, args, locale, token)
 
 
+@task(retries=True)
+def refresh_rollups(refs: dict) -> None:
+    """Recompute the rollups of the sites a committed transaction changed
+    (charter/dashboards/rollups.py; sent once per transaction by its flush hook)."""
+    from charter.dashboards import rollups
+
+    rollups.refresh_for(refs)
+
+
+@periodic(crontab(minute="*/10"))
+def refresh_all_rollups() -> None:
+    """Recompute every site's rollups: a safety net for a change no hook saw."""
+    from charter.dashboards import rollups
+
+    rollups.refresh()
+
+
 @periodic(crontab(minute="*"))
 def resume() -> None:
     """Send again what a queue that was down, or a worker that died, left undone."""

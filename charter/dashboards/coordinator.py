@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from charter import permissions
+from charter.dashboards import rollups
 from charter.extensions import db
 from charter.models import (
     PUBLIC_ORGANISATION_STATUSES,
@@ -381,7 +382,8 @@ def _status_rows(scope: Scope) -> list[StatusRow]:
     return [StatusRow(org, ReportingStatus(value)) for org, value in rows]
 
 
-def _coverage(site: Site, domains: list[ChangeDomain]) -> tuple[list[CoverageRow], dict[int, int]]:
+def _coverage(site: Site, domains: list[ChangeDomain],
+              reader: rollups.Reader | None = None) -> tuple[list[CoverageRow], dict[int, int]]:
     """The first MATRIX_ROWS approved organisations, those covering fewest domains first, with
     their public commitments per domain (one query); and per domain the number of approved
     organisations that have none (one query)."""
@@ -404,21 +406,17 @@ def _coverage(site: Site, domains: list[ChangeDomain]) -> tuple[list[CoverageRow
     ).all()
     matrix = [CoverageRow(row[0], {i: int(n or 0) for i, n in zip(ids, row[1:], strict=True)})
               for row in rows]
-    with_some = dict(db.session.execute(
-        select(Commitment.domain_id, func.count(func.distinct(Commitment.organisation_id)))
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(_approved_in(site), Commitment.is_public)
-        .group_by(Commitment.domain_id)
-    ).all())
+    # Approved organisations with a public commitment, per domain: from the rollups.
+    with_some = {r["domain_id"]: r["organisations"]
+                 for r in (reader or rollups.Reader([site.id])).rows("domains")}
     return matrix, with_some
 
 
-def _progress(site: Site, all_of: list[ChangeDomain]) -> tuple[list[DomainProgress], DomainProgress | None]:
-    base = public_commitments_query(site.id).subquery()
-    rows = db.session.execute(
-        select(base.c.domain_id, base.c.completion, base.c.rag, func.count())
-        .group_by(base.c.domain_id, base.c.completion, base.c.rag)
-    ).all()
+def _progress(site: Site, all_of: list[ChangeDomain],
+              reader: rollups.Reader | None = None) -> tuple[list[DomainProgress], DomainProgress | None]:
+    """Public commitments per domain, completion level and RAG: from the rollups."""
+    rows = [(r["domain_id"], r["completion"], r["rag"], r["commitments"])
+            for r in (reader or rollups.Reader([site.id])).rows("progress")]
     by_domain: dict[int, DomainProgress] = {}
     totals = DomainProgress(None, dict.fromkeys(Completion, 0), dict.fromkeys(RAG, 0))
     for domain_id, completion, rag, count in rows:
@@ -468,8 +466,9 @@ def dashboard(actor, site: Site, now: datetime | None = None) -> Dashboard:
     approved = dict(steps)["approved"]
     domains = all_domains()
     active_domains = [d for d in domains if d.is_active]
-    coverage_rows, with_some = _coverage(site, active_domains)
-    progress, totals = _progress(site, domains)
+    reader = rollups.Reader([site.id])
+    coverage_rows, with_some = _coverage(site, active_domains, reader)
+    progress, totals = _progress(site, domains, reader)
     pairs = _sector_pairs(site)
     return Dashboard(
         scope=scope,

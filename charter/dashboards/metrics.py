@@ -38,36 +38,38 @@ from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, extract, func, or_, select, true
 from sqlalchemy import literal as sql_literal
 
 from charter import charts
+from charter.dashboards import rollups
 from charter.extensions import db
 from charter.formatting import zone
 from charter.models import (
     PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     Commitment,
-    CommitmentIndicator,
-    CommitmentStatus,
+    CommitmentStatus,  # noqa: F401  (part of this module's surface: callers read it here)
     Completion,
     Indicator,
-    Measurement,
     Organisation,
     OrganisationStatus,
     ProgressReport,
     ReportingCycle,
     ReportStatus,
+    RollupCycle,
+    RollupIndicator,
+    RollupProgress,
+    RollupSite,
     Sector,
     Signature,
     Site,
     Tier,
 )
 from charter.models.base import UTCDateTime, utcnow
-from charter.readers import LATEST_DATE, shift_days
+from charter.readers import shift_days
 from charter.reports.queries import published_reports_query
 from charter.reports.status import site_today
-from charter.signing.queries import has_current_signature
 
 RECENT_CYCLES = 8       # past cycles shown per site
 AVERAGE_OF = 4          # PROMISE Global's average compliance: the last four past cycles
@@ -164,23 +166,40 @@ def _end_of_day_utc(day: date, tz_name: str | None) -> datetime:
         return datetime.combine(shift_days(day, 1), time(0), tzinfo=UTC)
 
 
-def _past_cycles(sites: list[Site], now: datetime | None) -> dict[int, list[ReportingCycle]]:
+def _past_cycles(sites: list[Site], now: datetime | None,
+                 reader: rollups.Reader | None = None) -> dict[int, list[ReportingCycle]]:
     """The sites' cycles whose due date has passed where the site is: the last
-    RECENT_CYCLES of each, oldest first. One query."""
+    RECENT_CYCLES of each, oldest first. One query. With a `reader`, also their rolled-up
+    counts: ({site id: cycles}, {cycle id: (owed, published, on time)})."""
     by_id = {s.id: s for s in sites}
     out: dict[int, list[ReportingCycle]] = {s.id: [] for s in sites}
     if not sites:
-        return out
+        return out if reader is None else (out, {})
     today = {s.id: site_today(s, now) for s in sites}
-    cycles = db.session.scalars(
+    query = (
         select(ReportingCycle)
         .where(ReportingCycle.site_id.in_(list(by_id)), ReportingCycle.due_date < max(today.values()))
         .order_by(ReportingCycle.due_date, ReportingCycle.id)
     )
-    for cycle in cycles:
+    if reader is None:
+        rows = [(cycle, None) for cycle in db.session.scalars(query)]
+    else:
+        live = reader.live()
+        rows = db.session.execute(query.add_columns(
+            RollupCycle.owed, RollupCycle.published, RollupCycle.on_time,
+        ).outerjoin(RollupCycle, RollupCycle.cycle_id == ReportingCycle.id)).all()
+        computed = ({r["cycle_id"]: (r["owed"], r["published"], r["on_time"])
+                     for r in reader.rows("cycles")} if live else {})
+        rows = [(cycle, computed.get(cycle.id, (0, 0, 0)) if cycle.site_id in live
+                 else (owed or 0, published or 0, on_time or 0))
+                for cycle, owed, published, on_time in rows]
+    counted = {}
+    for cycle, counts in rows:
         if cycle.due_date < today[cycle.site_id]:
+            counted[cycle.id] = counts
             out[cycle.site_id].append(cycle)
-    return {site_id: cycles[-RECENT_CYCLES:] for site_id, cycles in out.items()}
+    out = {site_id: cycles[-RECENT_CYCLES:] for site_id, cycles in out.items()}
+    return out if reader is None else (out, counted)
 
 
 def _compliance_counts(cycles: list[ReportingCycle], sites: dict[int, Site]) -> dict[int, tuple]:
@@ -235,47 +254,39 @@ def _cycle_row(cycle: ReportingCycle, counts: tuple | None) -> dict:
     }
 
 
-def _indicator_rows(site_id: int | None = None, today: date | None = None):
+def _indicator_rows(site_id: int | None = None, today: date | None = None,
+                    reader: rollups.Reader | None = None):
     """Catalogue indicators on public commitments of public organisations: per indicator,
     site and quarter of the last INDICATOR_QUARTERS, the mean across organisations of each
     organisation's mean value in the quarter (a measurement counts in the quarter its period
-    ends), and how many organisations reported. One aggregated query; rows are
-    (indicator id, name, unit, direction, reference, site id, quarter index, mean, organisations)."""
+    ends), and how many organisations reported. Read from the rollups (one query when they
+    are computed); rows are (indicator id, name, unit, direction, reference, site id,
+    quarter index, mean, organisations)."""
     since = quarter_window(today or utcnow().date())
-    quarter = quarter_index(Measurement.period_end)
-    per_org = (
-        select(
-            CommitmentIndicator.indicator_id.label("indicator_id"),
-            Organisation.site_id.label("site_id"),
-            Organisation.id.label("organisation_id"),
-            quarter.label("quarter"),
-            func.avg(Measurement.value).label("value"),
-        )
-        .select_from(Measurement)
-        .join(CommitmentIndicator, CommitmentIndicator.id == Measurement.commitment_indicator_id)
-        .join(Commitment, Commitment.id == CommitmentIndicator.commitment_id)
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .join(Indicator, Indicator.id == CommitmentIndicator.indicator_id)
-        .where(Indicator.organisation_id.is_(None), public_commitment(), public_organisation(),
-               # Periods stored past 2200 (before dates were read the one way) are left out.
-               Measurement.period_end >= since, Measurement.period_end <= LATEST_DATE)
-        .group_by(CommitmentIndicator.indicator_id, Organisation.site_id, Organisation.id, quarter)
+    since_quarter = since.year * 4 + (since.month - 1) // 3
+    reader = reader or rollups.Reader(None if site_id is None else [site_id])
+    live = reader.live()
+    info = (Indicator.id, Indicator.name, Indicator.unit, Indicator.direction, Indicator.reference)
+    query = (
+        select(*info, RollupIndicator.site_id, RollupIndicator.quarter, RollupIndicator.value,
+               RollupIndicator.organisations)
+        .join(RollupIndicator, RollupIndicator.indicator_id == Indicator.id)
+        .where(RollupIndicator.quarter >= since_quarter)
     )
     if site_id is not None:
-        per_org = per_org.where(Organisation.site_id == site_id)
-    per_org = per_org.subquery()
-    per_site = (
-        select(per_org.c.indicator_id, per_org.c.site_id, per_org.c.quarter,
-               func.avg(per_org.c.value).label("value"), func.count().label("organisations"))
-        .group_by(per_org.c.indicator_id, per_org.c.site_id, per_org.c.quarter)
-        .subquery()
-    )
-    return db.session.execute(
-        select(Indicator.id, Indicator.name, Indicator.unit, Indicator.direction, Indicator.reference,
-               per_site.c.site_id, per_site.c.quarter, per_site.c.value, per_site.c.organisations)
-        .join(per_site, per_site.c.indicator_id == Indicator.id)
-        .order_by(Indicator.name, Indicator.id, per_site.c.site_id, per_site.c.quarter)
-    ).all()
+        query = query.where(RollupIndicator.site_id == site_id)
+    if live:
+        query = query.where(RollupIndicator.site_id.not_in(sorted(live)))
+    rows = [tuple(row) for row in db.session.execute(query)] if (site_id is None or not live) else []
+    if live:
+        extra = [r for r in reader.rows("indicators", since_quarter) if r["site_id"] in live]
+        if extra:
+            known = {row[0]: row[:5] for row in db.session.execute(
+                select(*info).where(Indicator.id.in_({r["indicator_id"] for r in extra})))}
+            rows += [(*known[r["indicator_id"]], r["site_id"], r["quarter"], r["value"],
+                      r["organisations"]) for r in extra]
+    rows.sort(key=lambda r: (r[1], r[0], r[5], r[6]))
+    return rows
 
 
 def _indicator_info(row) -> dict:
@@ -285,24 +296,19 @@ def _indicator_info(row) -> dict:
 
 # --- the site view -------------------------------------------------------------------------------
 
-def _sector_counts(site: Site, signatories) -> dict[tuple[str, str], int]:
+def _sector_counts(site: Site, signatories, reader=None) -> dict[tuple[str, str], int]:
     """{(sector, tier): n} of the site's current signatories and supporters."""
     if signatories is not None:
         counts: dict[tuple[str, str], int] = defaultdict(int)
         for org in signatories:
             counts[(Sector(org.sector).value, Tier(org.tier).value)] += 1
         return counts
-    rows = db.session.execute(
-        select(Organisation.sector, Organisation.tier, func.count())
-        .where(Organisation.site_id == site.id, Organisation.status == OrganisationStatus.ACTIVE,
-               has_current_signature())
-        .group_by(Organisation.sector, Organisation.tier)
-    ).all()
-    return {(Sector(s).value, Tier(t).value): n for s, t, n in rows}
+    return {(r["sector"], r["tier"]): r["signed"]
+            for r in (reader or rollups.Reader([site.id])).rows("organisations") if r["signed"]}
 
 
-def _sectors_section(site: Site, signatories) -> dict:
-    counts = _sector_counts(site, signatories)
+def _sectors_section(site: Site, signatories, reader=None) -> dict:
+    counts = _sector_counts(site, signatories, reader)
     sectors = [s for s in Sector if counts.get((s.value, "signatory")) or counts.get((s.value, "supporter"))]
     rows = [{"sector": s.value, "label": s.label,
              "signatories": counts.get((s.value, "signatory"), 0),
@@ -323,31 +329,68 @@ def _sectors_section(site: Site, signatories) -> dict:
     }
 
 
-def _domains_section(site: Site) -> dict:
-    """Public commitments of the site by change domain and completion level: one query
-    (active domains, and retired ones that still hold commitments)."""
+def _stored_domain_rows(site: Site, with_computed: bool = False) -> list:
+    """(domain id, name, slug, completion, n) of the site's stored rollups, every active
+    domain at least once; `with_computed` adds when the site's rollups were computed."""
     counts = (
-        select(Commitment.domain_id.label("domain_id"), Commitment.completion.label("completion"),
-               func.count(Commitment.id).label("n"))
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(Organisation.site_id == site.id, public_organisation(), public_commitment())
-        .group_by(Commitment.domain_id, Commitment.completion)
+        select(RollupProgress.domain_id.label("domain_id"),
+               RollupProgress.completion.label("completion"),
+               func.sum(RollupProgress.commitments).label("n"))
+        .where(RollupProgress.site_id == site.id)
+        .group_by(RollupProgress.domain_id, RollupProgress.completion)
         .subquery()
     )
-    rows = db.session.execute(
+    shown = (
         ChangeDomain.ordered()
         .with_only_columns(ChangeDomain.id, ChangeDomain.name, ChangeDomain.slug,
-                           counts.c.completion, counts.c.n)
+                           counts.c.completion, counts.c.n, ChangeDomain.position)
         .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
         .where(or_(ChangeDomain.is_active.is_(True), counts.c.n.is_not(None)))
+    )
+    if not with_computed:
+        return [tuple(row)[:5] for row in db.session.execute(shown)]
+    # One row at least (the flag), however many domains: the flag LEFT JOIN the domains.
+    flag = select(select(RollupSite.computed_at).where(RollupSite.site_id == site.id)
+                  .scalar_subquery().label("computed")).subquery()
+    inner = shown.order_by(None).subquery()
+    rows = db.session.execute(
+        select(inner.c.id, inner.c.name, inner.c.slug, inner.c.completion, inner.c.n, flag.c.computed)
+        .select_from(flag).outerjoin(inner, true())
+        .order_by(inner.c.position, inner.c.id)
     ).all()
+    return [tuple(row) for row in rows]
+
+
+def _domains_section(site: Site, reader: rollups.Reader | None = None) -> dict:
+    """Public commitments of the site by change domain and completion level, from the
+    rollups: one query (active domains, and retired ones that still hold commitments)."""
+    reader = reader or rollups.Reader([site.id])
+    stored_rows = None
+    if not reader.known():
+        # One query both reads the stored rows and says whether the site was computed.
+        stored_rows = _stored_domain_rows(site, with_computed=True)
+        reader.learn({site.id: stored_rows[0][-1] is not None})
+        stored_rows = [row[:-1] for row in stored_rows if row[0] is not None]
+    if site.id in reader.live():
+        counts_by = defaultdict(int)
+        for r in reader.rows("progress"):
+            counts_by[(r["domain_id"], r["completion"])] += r["commitments"]
+        used = {d for d, _c in counts_by}
+        rows = []
+        for domain in _domains():
+            if not (domain.is_active or domain.id in used):
+                continue
+            cells = [(c, n) for (d, c), n in counts_by.items() if d == domain.id] or [(None, None)]
+            rows += [(domain.id, domain.name, domain.slug, c, n) for c, n in cells]
+    else:
+        rows = stored_rows if stored_rows is not None else _stored_domain_rows(site)
     domains: dict[int, dict] = {}
     for domain_id, name, slug, completion, n in rows:
         entry = domains.setdefault(domain_id, {"id": domain_id, "name": name, "slug": slug,
                                                "counts": {c.value: 0 for c in Completion}, "total": 0})
         if completion is not None:
-            entry["counts"][Completion(completion).value] = n
-            entry["total"] += n
+            entry["counts"][Completion(completion).value] = int(n)
+            entry["total"] += int(n)
     items = list(domains.values())
     chart = charts.horizontal_bar_chart(
         [d["name"] for d in items],
@@ -364,9 +407,9 @@ def _domains_section(site: Site) -> dict:
     }
 
 
-def _compliance_section(site: Site, now: datetime | None) -> dict:
-    cycles = _past_cycles([site], now)[site.id]
-    counts = _compliance_counts(cycles, {site.id: site})
+def _compliance_section(site: Site, now: datetime | None, reader=None) -> dict:
+    cycles, counts = _past_cycles([site], now, reader or rollups.Reader([site.id]))
+    cycles = cycles[site.id]
     rows = [_cycle_row(c, counts.get(c.id)) for c in cycles]
     chart = charts.bar_chart(
         [r["name"] for r in rows],
@@ -402,10 +445,12 @@ def _trend(info: dict, points: list[tuple[int, int, Decimal, int]]) -> dict:
     return {**info, "quarters": quarters, "chart": plain_chart(chart)}
 
 
-def _trends_section(site: Site, now: datetime | None) -> list[dict]:
+def _trends_section(site: Site, now: datetime | None, reader=None) -> list[dict]:
     grouped: dict[int, tuple[dict, list]] = {}
-    for row in _indicator_rows(site.id, site_today(site, now)):
-        info, points = grouped.setdefault(row[0], (_indicator_info(row), []))
+    for row in _indicator_rows(site.id, site_today(site, now), reader):
+        if row[0] not in grouped:
+            grouped[row[0]] = (_indicator_info(row), [])
+        info, points = grouped[row[0]]
         points.append((*quarter_of(row[6]), rounded(row[7]), row[8]))
     return [_trend(info, points) for info, points in grouped.values()]
 
@@ -414,29 +459,26 @@ def site_view(site: Site, *, signatories=None, now: datetime | None = None) -> d
     """Everything the site's public dashboards show (page and PDF), as plain values.
 
     `signatories`: the site's current signatories and supporters when the caller has
-    loaded them already (the site page has), which saves counting them again."""
+    loaded them already (the site page has), which saves counting them again. The figures
+    come from the rollups (charter.dashboards.rollups)."""
+    reader = rollups.Reader([site.id])
     return {
         "site": {"name": site.name, "slug": site.slug, "country": site.country},
         "generated_on": site_today(site, now),
-        "sectors": _sectors_section(site, signatories),
-        "domains": _domains_section(site),
-        "compliance": _compliance_section(site, now),
+        "sectors": _sectors_section(site, signatories, reader),
+        "domains": _domains_section(site, reader),
+        "compliance": _compliance_section(site, now, reader),
         "reports": _latest_reports(site),
-        "indicators": _trends_section(site, now),
+        "indicators": _trends_section(site, now, reader),
     }
 
 
 # --- PROMISE Global ------------------------------------------------------------------------------
 
-def _organisation_counts() -> dict[int, dict]:
+def _organisation_counts(reader: rollups.Reader) -> dict[int, dict]:
     """Per site: current signatories and supporters (active, holding a signature that is not
-    withdrawn) and all active organisations. One query."""
-    rows = db.session.execute(
-        select(Organisation.site_id, Organisation.tier, func.count(),
-               func.sum(case((has_current_signature(), 1), else_=0)))
-        .where(Organisation.status == OrganisationStatus.ACTIVE)
-        .group_by(Organisation.site_id, Organisation.tier)
-    ).all()
+    withdrawn) and all active organisations. One query, on the rollups."""
+    rows = [(r["site_id"], r["tier"], r["active"], r["signed"]) for r in reader.rows("organisations")]
     out: dict[int, dict] = defaultdict(lambda: {"signatories": 0, "supporters": 0, "active": 0})
     for site_id, tier, active, signed in rows:
         entry = out[site_id]
@@ -445,53 +487,34 @@ def _organisation_counts() -> dict[int, dict]:
     return out
 
 
-def _domain_counts() -> dict[tuple[int, int], dict]:
+def _domain_counts(reader: rollups.Reader) -> dict[tuple[int, int], dict]:
     """Per (site, domain): public commitments, how many are completed, and how many active
-    organisations hold at least one. One query."""
-    rows = db.session.execute(
-        select(
-            Organisation.site_id, Commitment.domain_id, func.count(Commitment.id),
-            func.coalesce(func.sum(case((Commitment.completion == Completion.COMPLETED, 1), else_=0)), 0),
-            func.count(func.distinct(case((Organisation.status == OrganisationStatus.ACTIVE,
-                                           Organisation.id)))),
-        )
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(public_organisation(), public_commitment())
-        .group_by(Organisation.site_id, Commitment.domain_id)
-    ).all()
-    return {(site_id, domain_id): {"commitments": n, "completed": int(done), "organisations": orgs}
-            for site_id, domain_id, n, done, orgs in rows}
+    organisations hold at least one. One query, on the rollups."""
+    return {(r["site_id"], r["domain_id"]): {"commitments": r["commitments"], "completed": r["completed"],
+                                             "organisations": r["organisations"]}
+            for r in reader.rows("domains") if r["commitments"]}
 
 
-def _examples(strongest: dict[int, int]) -> dict[int, list[dict]]:
+def _examples(strongest: dict[int, int], reader: rollups.Reader) -> dict[int, list[dict]]:
     """Up to EXAMPLES public commitments per domain from its strongest site, furthest along
-    first. One query (a window function), whatever the number of domains."""
+    first (ranked by the rollups). Two queries, whatever the number of domains."""
     if not strongest:
         return {}
-    completion_rank = case({c: i for i, c in enumerate(COMPLETION_ORDER)},
-                           value=Commitment.completion, else_=len(COMPLETION_ORDER))
-    status_rank = case((Commitment.status == CommitmentStatus.PUBLISHED, 0), else_=1)
-    ranked = (
-        select(
-            Commitment.id.label("id"), Commitment.title.label("title"),
-            Commitment.domain_id.label("domain_id"), Commitment.completion.label("completion"),
-            Organisation.name.label("organisation"), Organisation.slug.label("organisation_slug"),
-            func.row_number().over(
-                partition_by=Commitment.domain_id,
-                order_by=(status_rank, completion_rank, Commitment.updated_at.desc(),
-                          Commitment.id.desc()),
-            ).label("rank"),
-        )
+    wanted = [r for r in reader.rows("examples")
+              if strongest.get(r["domain_id"]) == r["site_id"] and r["rank"] <= EXAMPLES]
+    if not wanted:
+        return {}
+    found = {row.id: row for row in db.session.execute(
+        select(Commitment.id, Commitment.title, Commitment.completion,
+               Organisation.name.label("organisation"), Organisation.slug.label("organisation_slug"))
         .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(public_organisation(), public_commitment(),
-               or_(*(and_(Commitment.domain_id == domain_id, Organisation.site_id == site_id)
-                     for domain_id, site_id in strongest.items())))
-        .subquery()
-    )
+        .where(Commitment.id.in_([r["commitment_id"] for r in wanted])))}
     out: dict[int, list[dict]] = defaultdict(list)
-    for row in db.session.execute(
-            select(ranked).where(ranked.c.rank <= EXAMPLES).order_by(ranked.c.domain_id, ranked.c.rank)):
-        out[row.domain_id].append({
+    for r in sorted(wanted, key=lambda r: (r["domain_id"], r["rank"])):
+        row = found.get(r["commitment_id"])
+        if row is None:
+            continue
+        out[r["domain_id"]].append({
             "id": row.id, "title": row.title, "organisation": row.organisation,
             "organisation_slug": row.organisation_slug,
             "completion": Completion(row.completion).label,
@@ -554,9 +577,8 @@ def _learning(sites: list[dict], strength_rows: list[dict]) -> None:
         site["learn_from"] = gaps[:3]
 
 
-def _compliance_by_site(sites: list[Site], now: datetime | None):
-    cycles = _past_cycles(sites, now)
-    counts = _compliance_counts([c for cs in cycles.values() for c in cs], {s.id: s for s in sites})
+def _compliance_by_site(sites: list[Site], now: datetime | None, reader: rollups.Reader):
+    cycles, counts = _past_cycles(sites, now, reader)
     return {site_id: [_cycle_row(c, counts.get(c.id)) for c in cs] for site_id, cs in cycles.items()}
 
 
@@ -587,10 +609,13 @@ def _comparison(info: dict, per_site: dict[int, list], site_names: dict[int, str
             "chart": plain_chart(chart)}
 
 
-def _comparisons(site_names: dict[int, str], site_order: list[int], today: date) -> list[dict]:
+def _comparisons(site_names: dict[int, str], site_order: list[int], today: date,
+                 reader: rollups.Reader | None = None) -> list[dict]:
     grouped: dict[int, tuple[dict, dict[int, list]]] = {}
-    for row in _indicator_rows(today=today):
-        info, per_site = grouped.setdefault(row[0], (_indicator_info(row), defaultdict(list)))
+    for row in _indicator_rows(today=today, reader=reader):
+        if row[0] not in grouped:
+            grouped[row[0]] = (_indicator_info(row), defaultdict(list))
+        info, per_site = grouped[row[0]]
         per_site[row[5]].append((*quarter_of(row[6]), rounded(row[7]), row[8]))
     return [_comparison(info, per_site, site_names, site_order) for info, per_site in grouped.values()]
 
@@ -614,12 +639,13 @@ def global_view(now: datetime | None = None) -> dict:
     site_objs = list(db.session.scalars(select(Site).order_by(Site.name, Site.id)))
     names = {s.id: s.name for s in site_objs}
     site_ids = [s.id for s in site_objs]
-    organisations = _organisation_counts()
-    counts = _domain_counts()
+    reader = rollups.Reader()
+    organisations = _organisation_counts(reader)
+    counts = _domain_counts(reader)
     used = {domain_id for (_site, domain_id) in counts}
     domains_shown = [{"id": d.id, "name": d.name, "slug": d.slug} for d in _domains()
                      if d.is_active or d.id in used]
-    compliance = _compliance_by_site(site_objs, now)
+    compliance = _compliance_by_site(site_objs, now, reader)
 
     sites = []
     for s in site_objs:
@@ -645,7 +671,7 @@ def global_view(now: datetime | None = None) -> dict:
     strength_rows, strongest = _strength(site_ids, domains_shown, counts,
                                          {s["id"]: s["active"] for s in sites}, names)
     slugs = {s["id"]: s["slug"] for s in sites}
-    examples = _examples(strongest)
+    examples = _examples(strongest, reader)
     for row in strength_rows:
         row["examples"] = examples.get(row["id"], [])
         row["strongest_site_slug"] = slugs.get(row["strongest_site_id"])
@@ -659,7 +685,7 @@ def global_view(now: datetime | None = None) -> dict:
         "sites": sites,
         "domains": domains_shown,
         "strength": strength_rows,
-        "indicators": _comparisons(names, site_ids, (now or utcnow()).astimezone(UTC).date()),
+        "indicators": _comparisons(names, site_ids, (now or utcnow()).astimezone(UTC).date(), reader),
         "charts": {
             "signatories": plain_chart(charts.stacked_bar_chart(
                 site_labels,

@@ -42,6 +42,16 @@ from charter.models.report import (
     ReportReview,
     ReportRevision,
 )
+from charter.models.rollups import (
+    ROLLUP_TABLES,
+    RollupCycle,
+    RollupDomain,
+    RollupExample,
+    RollupIndicator,
+    RollupOrganisations,
+    RollupProgress,
+    RollupSite,
+)
 from charter.models.session import UserSession
 from charter.models.site import Site, SiteCoordinator
 from charter.models.user import User
@@ -68,6 +78,14 @@ __all__ = [
     "ReportStatus",
     "ReportingCycle",
     "ReportingStatus",
+    "ROLLUP_TABLES",
+    "RollupCycle",
+    "RollupDomain",
+    "RollupExample",
+    "RollupIndicator",
+    "RollupOrganisations",
+    "RollupProgress",
+    "RollupSite",
     "ReviewAction",
     "AuditEvent",
     "Base",
