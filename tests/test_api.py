@@ -273,7 +273,8 @@ def test_pages_follow_the_id_order_and_a_page_past_the_end_is_empty(client, data
 
 def test_next_links_walk_the_whole_list_once_in_id_order(client, data):
     grow(data, 3)
-    everything = ids(get_json(client, "/api/v1/commitments?per_page=100"))
+    everything = ids(get_json(client, "/api/v1/commitments?per_page=100&status=published"))
+    assert len(everything) > 6
     walked, url, hops = [], "/api/v1/commitments?per_page=2&status=published", 0
     while url and hops < 20:
         payload = get_json(client, url.removeprefix("http://localhost"))
@@ -281,10 +282,10 @@ def test_next_links_walk_the_whole_list_once_in_id_order(client, data):
         walked += ids(payload)
         url, hops = payload["pagination"]["next"], hops + 1
         if url:
-            assert "status=published" in url and "page=" not in url  # filters kept
+            assert "status=published" in url and "&page=" not in url  # filters kept
     assert walked == everything  # no gap, no duplicate, in id order
-    assert hops == 5
-    after = get_json(client, f"/api/v1/commitments?per_page=3&after={everything[3]}")
+    assert hops == -(-len(everything) // 2)
+    after = get_json(client, f"/api/v1/commitments?per_page=3&status=published&after={everything[3]}")
     assert ids(after) == everything[4:7] and after["pagination"]["page"] is None
 
 
