@@ -120,6 +120,8 @@ class Config:
     # cache is invalidated at once by any write. PAGE_CACHE_LIFETIME: a page is rendered
     # again at least this often (pages that show dates change with the clock).
     PAGE_CACHE = _bool("PAGE_CACHE", True)
+    # Totals and orders of long public lists kept per data version (charter.pagination).
+    LIST_COUNT_CACHE = _bool("LIST_COUNT_CACHE", True)
     PAGE_CACHE_MAX_AGE = _int("PAGE_CACHE_MAX_AGE", 10)
     PAGE_CACHE_LIFETIME = _int("PAGE_CACHE_LIFETIME", 60 * 60)
     PAGE_CACHE_TIMEOUT = _int("PAGE_CACHE_TIMEOUT", 24 * 60 * 60)  # an unused entry is dropped
@@ -198,6 +200,7 @@ class TestConfig(Config):
     # Tests write with factories (no audit event, so no new data version): the page cache is
     # switched on by the tests about it (tests/test_page_cache.py).
     PAGE_CACHE = False
+    LIST_COUNT_CACHE = False  # exact counts after factory writes (tests/test_list_pages.py turns it on)
     TASK_QUEUE_IMMEDIATE = True  # tasks run at once, in the process that sends them
     TASK_RETRY_DELAY = 0
 

@@ -64,7 +64,7 @@ def test_a_site_with_no_data_yet_answers_zeros_and_empty_lists(client, world):
     for resource in ("organisations", "signatures", "commitments", "measurements", "reports"):
         payload = get_json(client, f"/api/v1/{resource}?site=brisbane")
         assert payload == {"data": [], "pagination": {"page": 1, "per_page": 25, "total": 0,
-                                                      "total_pages": 0}}
+                                                      "total_pages": 0, "next": None}}
 
 
 def test_organisations_are_only_the_public_ones(client, data):
@@ -259,14 +259,41 @@ def test_pages_follow_the_id_order_and_a_page_past_the_end_is_empty(client, data
     paged = []
     for page in range(1, 5):
         payload = get_json(client, f"/api/v1/commitments?per_page=2&page={page}")
-        assert payload["pagination"] == {"page": page, "per_page": 2, "total": 9, "total_pages": 5}
+        assert payload["pagination"] == {
+            "page": page, "per_page": 2, "total": 9, "total_pages": 5,
+            "next": f"http://localhost/api/v1/commitments?per_page=2&after={ids(payload)[-1]}"}
         paged += ids(payload)
     paged += ids(get_json(client, "/api/v1/commitments?per_page=2&page=5"))
     assert paged == everything
     for page in (6, 2147483647):
         payload = get_json(client, f"/api/v1/commitments?per_page=2&page={page}")
         assert payload == {"data": [], "pagination": {"page": page, "per_page": 2, "total": 9,
-                                                      "total_pages": 5}}
+                                                      "total_pages": 5, "next": None}}
+
+
+def test_next_links_walk_the_whole_list_once_in_id_order(client, data):
+    grow(data, 3)
+    everything = ids(get_json(client, "/api/v1/commitments?per_page=100&status=published"))
+    assert len(everything) > 6
+    walked, url, hops = [], "/api/v1/commitments?per_page=2&status=published", 0
+    while url and hops < 20:
+        payload = get_json(client, url.removeprefix("http://localhost"))
+        assert payload["pagination"]["total"] == len(everything)
+        walked += ids(payload)
+        url, hops = payload["pagination"]["next"], hops + 1
+        if url:
+            assert "status=published" in url and "&page=" not in url  # filters kept
+    assert walked == everything  # no gap, no duplicate, in id order
+    assert hops == -(-len(everything) // 2)
+    after = get_json(client, f"/api/v1/commitments?per_page=3&status=published&after={everything[3]}")
+    assert ids(after) == everything[4:7] and after["pagination"]["page"] is None
+
+
+@pytest.mark.parametrize("after", ["x", "-1", "1.5", "2147483648", "%EF%BC%91", ""])
+def test_a_bad_after_is_a_clear_422(client, data, after):
+    error = get_json(client, f"/api/v1/commitments?after={after}", 422)["error"]
+    assert list(error["errors"]["query"]) == ["after"]
+    assert error["errors"]["query"]["after"][0]
 
 
 @pytest.mark.parametrize(("query", "parameter"), [

@@ -51,6 +51,7 @@ from charter.models import (
     SignatureWithdrawal,
     Site,
 )
+from charter.pagination import count
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -158,28 +159,51 @@ def organisation_id_for(slug: str | None) -> int | None:
 
 @dataclass
 class Listing:
-    page: int
+    page: int | None  # None for a page asked for with `after`
     per_page: int
     total: int
     data: list[dict[str, Any]] = field(default_factory=list)
+    next_after: int | None = None  # the id the next page starts after, if there is one
 
     @property
-    def pagination(self) -> dict[str, int]:
+    def pagination(self) -> dict[str, Any]:
         return {"page": self.page, "per_page": self.per_page, "total": self.total,
-                "total_pages": -(-self.total // self.per_page)}
+                "total_pages": -(-self.total // self.per_page), "next": None}
 
-    def as_json(self) -> dict[str, Any]:
-        return {"data": self.data, "pagination": self.pagination}
+    def as_json(self, next_url: str | None = None) -> dict[str, Any]:
+        return {"data": self.data, "pagination": {**self.pagination, "next": next_url}}
 
 
-def _page_rows(query: Select, page: int, per_page: int) -> tuple[int, list]:
-    """The COUNT of the whole query, then one page of its rows (no query for a page past
-    the end: it is empty whatever the data)."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    offset = (page - 1) * per_page
-    if offset >= total:
-        return total, []
-    return total, list(db.session.execute(query.limit(per_page).offset(offset)).mappings())
+@dataclass
+class Rows:
+    page: int | None
+    total: int
+    rows: list
+    next_after: int | None
+
+
+def _page_rows(query: Select, page: int, per_page: int, after: int | None = None,
+               key=None) -> Rows:
+    """The COUNT of the whole query (cached per data version: charter.pagination.count),
+    then one page of its rows: those after the id `after` (keyset, read from the index of
+    `key`, the query's order) or the `page`-th by offset. No row query for a page past the
+    end: it is empty whatever the data."""
+    total = count(query)
+    if after is not None and key is not None:
+        rows = list(db.session.execute(query.where(key > after).limit(per_page + 1)).mappings())
+        page = None
+    else:
+        offset = (page - 1) * per_page
+        if offset >= total:
+            return Rows(page, total, [], None)
+        rows = list(db.session.execute(query.limit(per_page + 1).offset(offset)).mappings())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    return Rows(page, total, rows, rows[-1]["id"] if more and rows else None)
+
+
+def _listing(result: Rows, per_page: int, data: list[dict[str, Any]]) -> Listing:
+    return Listing(result.page, per_page, result.total, data, result.next_after)
 
 
 def _value(x: Any) -> Any:
@@ -219,10 +243,11 @@ def _site_json(row, links: Links) -> dict:
     return {**row, "html_url": links.site(row["slug"])}
 
 
-def sites(page: int, per_page: int) -> Listing:
-    total, rows = _page_rows(_sites_query(), page, per_page)
+def sites(page: int, per_page: int, after: int | None = None) -> Listing:
+    result = _page_rows(_sites_query(), page, per_page, after, Site.id)
+    rows = result.rows
     links = Links()
-    return Listing(page, per_page, total, [_site_json(r, links) for r in rows])
+    return _listing(result, per_page, [_site_json(r, links) for r in rows])
 
 
 def site(slug: str) -> dict:
@@ -267,7 +292,8 @@ def _organisation_json(row, links: Links) -> dict:
     }
 
 
-def organisations(*, page: int, per_page: int, site: str | None = None, domain: str | None = None,
+def organisations(*, page: int, per_page: int, after: int | None = None,
+        site: str | None = None, domain: str | None = None,
                   sector: str | None = None, tier: str | None = None,
                   status: str | None = None) -> Listing:
     site_id, domain_id = site_id_for(site), domain_id_for(domain)
@@ -282,9 +308,10 @@ def organisations(*, page: int, per_page: int, site: str | None = None, domain: 
         query = query.where(Organisation.tier == tier)
     if status:
         query = query.where(Organisation.status == status)
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, Organisation.id)
+    rows = result.rows
     links = Links()
-    return Listing(page, per_page, total, [_organisation_json(r, links) for r in rows])
+    return _listing(result, per_page, [_organisation_json(r, links) for r in rows])
 
 
 def organisation(slug: str) -> dict:
@@ -299,7 +326,8 @@ def organisation(slug: str) -> dict:
 
 # --- signatures ----------------------------------------------------------------------------
 
-def signatures(*, page: int, per_page: int, site: str | None = None, organisation: str | None = None,
+def signatures(*, page: int, per_page: int, after: int | None = None,
+        site: str | None = None, organisation: str | None = None,
                state: str | None = None) -> Listing:
     site_id, org_id = site_id_for(site), organisation_id_for(organisation)
     query = (
@@ -325,7 +353,8 @@ def signatures(*, page: int, per_page: int, site: str | None = None, organisatio
         query = query.where(SignatureWithdrawal.id.is_(None))
     elif state == "withdrawn":
         query = query.where(SignatureWithdrawal.id.is_not(None))
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, Signature.id)
+    rows = result.rows
     links = Links()
     data = []
     for r in rows:
@@ -334,7 +363,7 @@ def signatures(*, page: int, per_page: int, site: str | None = None, organisatio
         item["withdrawn"] = r["withdrawn_at"] is not None
         item["html_url"] = links.signature(r["id"])
         data.append(item)
-    return Listing(page, per_page, total, data)
+    return _listing(result, per_page, data)
 
 
 # --- commitments ---------------------------------------------------------------------------
@@ -388,7 +417,8 @@ def _commitment_json(row, partners: list[dict], links: Links) -> dict:
     }
 
 
-def commitments(*, page: int, per_page: int, site: str | None = None, domain: str | None = None,
+def commitments(*, page: int, per_page: int, after: int | None = None,
+        site: str | None = None, domain: str | None = None,
                 organisation: str | None = None, sector: str | None = None, status: str | None = None,
                 completion: str | None = None, rag: str | None = None,
                 ambition: str | None = None) -> Listing:
@@ -406,10 +436,11 @@ def commitments(*, page: int, per_page: int, site: str | None = None, domain: st
                           (Commitment.ambition, ambition)):
         if value:
             query = query.where(column == value)
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, Commitment.id)
+    rows = result.rows
     partners = partners_of([r["id"] for r in rows])
     links = Links()
-    return Listing(page, per_page, total, [_commitment_json(r, partners[r["id"]], links) for r in rows])
+    return _listing(result, per_page, [_commitment_json(r, partners[r["id"]], links) for r in rows])
 
 
 def commitment(commitment_id: int) -> dict:
@@ -441,7 +472,7 @@ def commitment(commitment_id: int) -> dict:
 
 # --- change domains and the indicator catalogue ---------------------------------------------
 
-def domains(page: int, per_page: int) -> Listing:
+def domains(page: int, per_page: int, after: int | None = None) -> Listing:
     counts = (select(Commitment.domain_id, func.count().label("n"))
               .join(Organisation, Organisation.id == Commitment.organisation_id)
               .where(commitment_is_public()).group_by(Commitment.domain_id).subquery())
@@ -450,12 +481,13 @@ def domains(page: int, per_page: int) -> Listing:
                     ChangeDomain.is_active, func.coalesce(counts.c.n, 0).label("public_commitments"))
              .outerjoin(counts, counts.c.domain_id == ChangeDomain.id)
              .order_by(ChangeDomain.id))
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, ChangeDomain.id)
+    rows = result.rows
     links = Links()
-    return Listing(page, per_page, total, [{**r, "html_url": links.domain(r["slug"])} for r in rows])
+    return _listing(result, per_page, [{**r, "html_url": links.domain(r["slug"])} for r in rows])
 
 
-def indicators(page: int, per_page: int) -> Listing:
+def indicators(page: int, per_page: int, after: int | None = None) -> Listing:
     counts = (select(CommitmentIndicator.indicator_id,
                      func.count(func.distinct(CommitmentIndicator.commitment_id)).label("n"))
               .where(CommitmentIndicator.commitment_id.in_(public_commitment_ids()))
@@ -466,13 +498,15 @@ def indicators(page: int, per_page: int) -> Listing:
              .outerjoin(counts, counts.c.indicator_id == Indicator.id)
              .where(Indicator.organisation_id.is_(None))
              .order_by(Indicator.id))
-    total, rows = _page_rows(query, page, per_page)
-    return Listing(page, per_page, total, [{**r, "direction": _value(r["direction"])} for r in rows])
+    result = _page_rows(query, page, per_page, after, Indicator.id)
+    rows = result.rows
+    return _listing(result, per_page, [{**r, "direction": _value(r["direction"])} for r in rows])
 
 
 # --- measurements --------------------------------------------------------------------------
 
-def measurements(*, page: int, per_page: int, site: str | None = None, domain: str | None = None,
+def measurements(*, page: int, per_page: int, after: int | None = None,
+        site: str | None = None, domain: str | None = None,
                  organisation: str | None = None, commitment: int | None = None,
                  indicator: int | None = None) -> Listing:
     site_id, domain_id = site_id_for(site), domain_id_for(domain)
@@ -504,7 +538,8 @@ def measurements(*, page: int, per_page: int, site: str | None = None, domain: s
         query = query.where(CommitmentIndicator.commitment_id == commitment)
     if indicator is not None:
         query = query.where(CommitmentIndicator.indicator_id == indicator)
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, Measurement.id)
+    rows = result.rows
     data = []
     for r in rows:
         item = {k: v for k, v in r.items() if k != "indicator_owner"}
@@ -512,7 +547,7 @@ def measurements(*, page: int, per_page: int, site: str | None = None, domain: s
         item["value"] = number_text(r["value"])
         item["note"] = r["note"] or ""
         data.append(item)
-    return Listing(page, per_page, total, data)
+    return _listing(result, per_page, data)
 
 
 # --- published reports ----------------------------------------------------------------------
@@ -559,7 +594,8 @@ def _report_json(r, links: Links) -> dict:
     }
 
 
-def reports(*, page: int, per_page: int, site: str | None = None, domain: str | None = None,
+def reports(*, page: int, per_page: int, after: int | None = None,
+        site: str | None = None, domain: str | None = None,
             sector: str | None = None, cycle: int | None = None) -> Listing:
     site_id, domain_id = site_id_for(site), domain_id_for(domain)
     query = _reports_query()
@@ -571,9 +607,10 @@ def reports(*, page: int, per_page: int, site: str | None = None, domain: str | 
         query = query.where(Organisation.sector == sector)
     if cycle is not None:
         query = query.where(ProgressReport.cycle_id == cycle)
-    total, rows = _page_rows(query, page, per_page)
+    result = _page_rows(query, page, per_page, after, ProgressReport.id)
+    rows = result.rows
     links = Links()
-    return Listing(page, per_page, total, [_report_json(r, links) for r in rows])
+    return _listing(result, per_page, [_report_json(r, links) for r in rows])
 
 
 def report(report_id: int) -> dict:

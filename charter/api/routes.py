@@ -7,11 +7,13 @@ no route commits.
 
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 
 from charter import documents
 from charter.api import bulk, queries, schemas
 from charter.api.extension import ErrorSchema, error_body, register_error_handlers
+from charter.api.links import Links
 
 blp = Blueprint(
     "api", __name__, url_prefix="/api/v1",
@@ -33,18 +35,28 @@ def _path(name: str, description: str, example: str | None = None) -> list[dict]
     return [param]
 
 
+def _page(listing: queries.Listing) -> dict:
+    """The listing's JSON, with the address of the next page (this one's query string with
+    `after` the last id instead of `page`)."""
+    next_url = None
+    if listing.next_after is not None:
+        args = {k: v for k, v in request.args.items(multi=True) if k not in ("page", "after")}
+        next_url = Links()(request.endpoint, **args, after=listing.next_after)
+    return listing.as_json(next_url)
+
+
 NOT_FOUND = "The site, organisation or domain named in the path or a filter is not (publicly) there."
 
 
 @blp.route("/sites", tags=["sites"])
 @blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, schemas.SitePageSchema)
-def sites(page: int, per_page: int):
+def sites(page: int, per_page: int, after: int | None = None):
     """List the PROMISE sites
 
     Every site, with how many public organisations, current signatories, public commitments
     and published reports it has."""
-    return queries.sites(page, per_page).as_json()
+    return _page(queries.sites(page, per_page, after))
 
 
 @blp.route("/sites/<slug>", tags=["sites"],
@@ -65,7 +77,7 @@ def organisations(**args):
 
     Organisations that are active or that withdrew; never those still pending approval or
     declined."""
-    return queries.organisations(**args).as_json()
+    return _page(queries.organisations(**args))
 
 
 @blp.route("/organisations/<slug>", tags=["organisations"],
@@ -86,7 +98,7 @@ def signatures(**args):
     """List signatures of the charters
 
     Every signature of public organisations, withdrawn ones included (with when and why)."""
-    return queries.signatures(**args).as_json()
+    return _page(queries.signatures(**args))
 
 
 @blp.route("/commitments", tags=["commitments"])
@@ -99,7 +111,7 @@ def commitments(**args):
     Published and retired commitments of public organisations (never drafts), with their
     change domain, completion, RAG, ambition, dates, lead organisation and the partners that
     accepted to share them."""
-    return queries.commitments(**args).as_json()
+    return _page(queries.commitments(**args))
 
 
 @blp.route("/commitments/<int:commitment_id>", tags=["commitments"],
@@ -117,22 +129,22 @@ def commitment(commitment_id: int):
 @blp.route("/domains", tags=["change domains"])
 @blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, schemas.DomainPageSchema)
-def domains(page: int, per_page: int):
+def domains(page: int, per_page: int, after: int | None = None):
     """List the change domains
 
     The headings commitments are recorded against, retired ones included."""
-    return queries.domains(page, per_page).as_json()
+    return _page(queries.domains(page, per_page, after))
 
 
 @blp.route("/indicators", tags=["indicators"])
 @blp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @blp.response(200, schemas.IndicatorPageSchema)
-def indicators(page: int, per_page: int):
+def indicators(page: int, per_page: int, after: int | None = None):
     """List the indicator catalogue
 
     The global catalogue of indicators, retired ones included. Indicators that an
     organisation defined for one commitment are named in its measurements."""
-    return queries.indicators(page, per_page).as_json()
+    return _page(queries.indicators(page, per_page, after))
 
 
 @blp.route("/measurements", tags=["measurements"])
@@ -143,7 +155,7 @@ def measurements(**args):
     """List measurements
 
     Values of the indicators attached to public commitments, one per period."""
-    return queries.measurements(**args).as_json()
+    return _page(queries.measurements(**args))
 
 
 @blp.route("/reports", tags=["reports"])
@@ -154,7 +166,7 @@ def reports(**args):
     """List published progress reports
 
     Each with its latest revision and links to its page and stored PDF."""
-    return queries.reports(**args).as_json()
+    return _page(queries.reports(**args))
 
 
 @blp.route("/reports/<int:report_id>", tags=["reports"],

@@ -70,6 +70,11 @@ class PageArgs(ma.Schema):
     per_page = PlainInteger(
         load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=MAX_PER_PAGE),
         metadata=_d(f"Items per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE})."))
+    after = PlainInteger(
+        load_default=None, validate=validate.Range(min=0, max=readers.MAX_ID),
+        metadata=_d("Only items with an id greater than this one: the next page after an item "
+                    "(keyset pagination, as `pagination.next` links; quicker than `page` deep "
+                    "into a long list). When given, `page` is ignored."))
 
 
 SITE_FILTER = "Only items of this PROMISE site (its slug, e.g. `cambridge`). An unknown site answers 404."
@@ -163,10 +168,14 @@ def _decimal(text: str, **kw) -> fields.String:
 
 
 class PaginationSchema(ma.Schema):
-    page = _int("The page answered (as asked, even past the last page).")
+    page = _int("The page answered (as asked, even past the last page); null for a page "
+                "asked for with `after`.", allow_none=True)
     per_page = _int("Items per page.")
     total = _int("Items matching the filters, on all pages.")
     total_pages = _int("Pages at this `per_page` (0 when nothing matches).")
+    next = fields.String(allow_none=True, metadata=_d(
+        "The address of the next page (with `after`, the id of this page's last item), or "
+        "null on the last page."))
 
 
 class OrganisationRefSchema(ma.Schema):

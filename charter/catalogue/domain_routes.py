@@ -29,7 +29,9 @@ def domain(slug: str):
     if domain_obj is None:
         abort(404)
     site_slug = request.args.get("site", "").strip()[:40]
-    listing = domains.domain_commitments(domain_obj, site_slug=site_slug or None, page=readers.page_arg())
+    listing = domains.domain_commitments(domain_obj, site_slug=site_slug or None, page=readers.page_arg(),
+                                         after=request.args.get("after"),
+                                         before=request.args.get("before"))
     unknown_site = bool(site_slug) and listing.site is None
     return render_template("catalogue/domains/domain.html", domain=domain_obj, listing=listing,
                            unknown_site=unknown_site, site_slug=site_slug)

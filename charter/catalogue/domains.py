@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from charter import audit, permissions, transaction
 from charter.extensions import db
@@ -30,7 +30,7 @@ from charter.models import (
     Partnership,
     Site,
 )
-from charter.pagination import Page, paginate
+from charter.pagination import Page, remembered, slice_page
 from charter.rules import EditConflict, RuleError
 from charter.slugs import slugify, unique_slug
 
@@ -339,27 +339,42 @@ def sites_with_public_commitments(domain: ChangeDomain) -> list[Site]:
     ))
 
 
+def domain_commitment_ids(domain: ChangeDomain, site_id: int | None) -> list[int]:
+    """The ids of the public commitments under `domain` (of one site, if given) in the
+    page's order: by site, organisation, status, title. One query on the commitments of
+    this domain (ix_commitment_domain_status), kept per data version."""
+    def compute() -> list[int]:
+        query = (
+            select(Commitment.id)
+            .join(Organisation, Organisation.id == Commitment.organisation_id)
+            .join(Site, Site.id == Organisation.site_id)
+            .where(Commitment.domain_id == domain.id, *public_commitments_filter())
+            .order_by(Site.name, Site.id, Organisation.name, Organisation.id, Commitment.status,
+                      Commitment.title, Commitment.id)
+        )
+        if site_id is not None:
+            query = query.where(Organisation.site_id == site_id)
+        return list(db.session.scalars(query))
+
+    return remembered("domain-commitments", [domain.id, site_id], compute)
+
+
 def domain_commitments(domain: ChangeDomain, *, site_slug: str | None = None, page: int = 1,
-                       per_page: int = PER_PAGE) -> DomainCommitments:
+                       per_page: int = PER_PAGE, after: str | None = None,
+                       before: str | None = None) -> DomainCommitments:
     """The public commitments under `domain`, grouped by site and organisation, one page
-    at a time; a fixed number of queries (sites, count, page, partners) whatever the data."""
+    at a time; a fixed number of queries (sites, order, page, partners) whatever the data."""
     sites = sites_with_public_commitments(domain)
     chosen = next((s for s in sites if s.slug == (site_slug or "").strip().lower()), None)
-    query = (
-        select(Commitment)
-        .join(Commitment.organisation)
-        .join(Organisation.site)
-        .where(Commitment.domain_id == domain.id, *public_commitments_filter())
-        .options(
-            contains_eager(Commitment.organisation).contains_eager(Organisation.site),
-            selectinload(Commitment.partnerships).joinedload(Partnership.organisation),
-        )
-        .order_by(Site.name, Site.id, Organisation.name, Organisation.id, Commitment.status,
-                  Commitment.title, Commitment.id)
-    )
-    if chosen is not None:
-        query = query.where(Organisation.site_id == chosen.id)
-    result = paginate(query, page, per_page)
+    ids, result = slice_page(domain_commitment_ids(domain, chosen.id if chosen else None),
+                             per_page, page=page, after=after, before=before)
+    if ids:
+        loaded = {c.id: c for c in db.session.scalars(
+            select(Commitment).where(Commitment.id.in_(ids)).options(
+                joinedload(Commitment.organisation).joinedload(Organisation.site),
+                selectinload(Commitment.partnerships).joinedload(Partnership.organisation),
+            )).unique()}
+        result.items = [loaded[i] for i in ids if i in loaded]
     groups: list[SiteGroup] = []
     for commitment in result.items:
         org = commitment.organisation

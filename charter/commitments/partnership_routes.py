@@ -204,13 +204,15 @@ def joint_commitments():
         filter_site = next((s for s in sites if s.slug == form.site.data), None)
         filter_domain = next((d for d in domains if d.slug == form.domain.data), None)
         filters = _joint_filters(form, filter_site, filter_domain)
+    order = partnerships.joint_commitment_order(filters)
     page = partnerships.joint_commitments_page(
-        filters, readers.page_arg(), JOINT_PAGE_SIZE)
+        filters, readers.page_arg(), JOINT_PAGE_SIZE, after=request.args.get("after"),
+        before=request.args.get("before"), order=order)
     return render_template(
         "commitments/partnerships/index.html",
         form=form, filters_valid=valid, page=page, filters=filters,
         filter_site=filter_site, filter_domain=filter_domain,
-        sector_total=partnerships.sectors_across(filters),
+        sector_total=order.sectors,
         accepted_partners=partnerships.accepted_partners,
         sectors_of=partnerships.sectors_of,
     ), (200 if valid else 400)

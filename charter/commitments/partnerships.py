@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, literal_column, select, union_all
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from charter import mail, permissions, transaction
@@ -34,7 +34,7 @@ from charter.models import (
     fold_name,
 )
 from charter.models.base import utcnow
-from charter.pagination import Page, paginate
+from charter.pagination import Page, remembered, slice_page
 from charter.urls import external_url
 
 ROLE_NOTE_MAX = 300
@@ -162,67 +162,74 @@ class JointFilters:
     min_sectors: int | None = None
 
 
-def joint_commitments_query(filters: JointFilters) -> Select:
-    """Published commitments with at least one accepted partner, those across most sectors
-    first. A site or sector filter matches the lead organisation or any accepted partner."""
-    participant = _participants()
-    sector_counts = (
-        select(participant.c.commitment_id,
-               func.count(func.distinct(Organisation.sector)).label("sectors"))
-        .join(Organisation, Organisation.id == participant.c.organisation_id)
-        .group_by(participant.c.commitment_id)
-        .subquery("sector_count")
-    )
-    accepted = exists().where(Partnership.commitment_id == Commitment.id,
-                              Partnership.status == PartnershipStatus.ACCEPTED)
-    query = (
-        select(Commitment)
-        .join(sector_counts, sector_counts.c.commitment_id == Commitment.id)
-        .where(Commitment.status == CommitmentStatus.PUBLISHED, accepted)
-    )
+@dataclass
+class JointOrder:
+    """The joint commitments matching some filters, in the list's order, and how many
+    distinct sectors take part in them."""
 
-    def involves(condition):
-        p = _participants()
-        return exists(
-            select(literal_column("1")).select_from(p)
-            .join(Organisation, Organisation.id == p.c.organisation_id)
-            .where(p.c.commitment_id == Commitment.id, condition)
+    ids: list[int]
+    sectors: int
+
+
+def joint_commitment_order(filters: JointFilters) -> JointOrder:
+    """One pass over the participants (lead organisations and accepted partners) of
+    published joint commitments: the filters, the sector counts, the order (most sectors
+    first, then newest) and the sectors across them are worked out from its rows. Kept per
+    data version (charter.pagination.remembered)."""
+    def compute() -> JointOrder:
+        participant = _participants()
+        query = (
+            select(participant.c.commitment_id, Commitment.published_at, Organisation.site_id,
+                   Organisation.sector)
+            .select_from(participant)
+            .join(Commitment, Commitment.id == participant.c.commitment_id)
+            .join(Organisation, Organisation.id == participant.c.organisation_id)
+            .where(Commitment.status == CommitmentStatus.PUBLISHED)
         )
+        if filters.domain_id is not None:
+            query = query.where(Commitment.domain_id == filters.domain_id)
+        found: dict[int, tuple] = {}
+        for commitment_id, published_at, site_id, sector in db.session.execute(query):
+            entry = found.setdefault(commitment_id, (published_at, set(), set()))
+            entry[1].add(Sector(sector))
+            entry[2].add(site_id)
+        wanted = set(filters.sectors)
+        kept = [(cid, published_at, sectors) for cid, (published_at, sectors, sites) in found.items()
+                if (filters.site_id is None or filters.site_id in sites)
+                and wanted <= sectors
+                and len(sectors) >= (filters.min_sectors or 0)]
+        kept.sort(key=lambda row: (len(row[2]), row[1] is not None,
+                                   row[1].timestamp() if row[1] else 0, row[0]), reverse=True)
+        across = set().union(*(row[2] for row in kept)) if kept else set()
+        return JointOrder([row[0] for row in kept], len(across))
 
-    if filters.site_id is not None:
-        query = query.where(involves(Organisation.site_id == filters.site_id))
-    for sector in dict.fromkeys(filters.sectors):
-        query = query.where(involves(Organisation.sector == sector))
-    if filters.domain_id is not None:
-        query = query.where(Commitment.domain_id == filters.domain_id)
-    if filters.min_sectors:
-        query = query.where(sector_counts.c.sectors >= filters.min_sectors)
-    return query.order_by(sector_counts.c.sectors.desc(), Commitment.published_at.desc(),
-                          Commitment.id.desc())
+    parts = {"site": filters.site_id, "sectors": sorted(s.value for s in filters.sectors),
+             "domain": filters.domain_id, "min": filters.min_sectors}
+    return remembered("joint", parts, compute)
 
 
-def joint_commitments_page(filters: JointFilters, page: int, per_page: int) -> Page:
+def joint_commitments_page(filters: JointFilters, page: int, per_page: int, *,
+                           after: str | None = None, before: str | None = None,
+                           order: JointOrder | None = None) -> Page:
     """One page of joint commitments with their lead organisation, domain and partners
-    (three queries: the count, the page, the partnerships)."""
-    query = joint_commitments_query(filters).options(
-        joinedload(Commitment.organisation).joinedload(Organisation.site),
-        joinedload(Commitment.domain),
-        selectinload(Commitment.partnerships).joinedload(Partnership.organisation)
-        .joinedload(Organisation.site),
-    )
-    return paginate(query, page, per_page)
+    (three queries: the order, the page, the partnerships; the order is cached)."""
+    order = order or joint_commitment_order(filters)
+    ids, result = slice_page(order.ids, per_page, page=page, after=after, before=before)
+    if ids:
+        loaded = {c.id: c for c in db.session.scalars(
+            select(Commitment).where(Commitment.id.in_(ids)).options(
+                joinedload(Commitment.organisation).joinedload(Organisation.site),
+                joinedload(Commitment.domain),
+                selectinload(Commitment.partnerships).joinedload(Partnership.organisation)
+                .joinedload(Organisation.site),
+            )).unique()}
+        result.items = [loaded[i] for i in ids if i in loaded]
+    return result
 
 
 def sectors_across(filters: JointFilters) -> int:
     """How many distinct sectors take part in the joint commitments matching `filters`."""
-    ids = joint_commitments_query(filters).with_only_columns(Commitment.id).order_by(None)
-    participant = _participants()
-    return db.session.scalar(
-        select(func.count(func.distinct(Organisation.sector)))
-        .select_from(participant)
-        .join(Organisation, Organisation.id == participant.c.organisation_id)
-        .where(participant.c.commitment_id.in_(ids))
-    ) or 0
+    return joint_commitment_order(filters).sectors
 
 
 def accepted_partners(commitment: Commitment) -> list[Partnership]:

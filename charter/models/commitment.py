@@ -114,7 +114,11 @@ class Partnership(TimestampMixin, Base):
     """Another organisation invited to share a commitment; joint once it accepts."""
 
     __tablename__ = "partnership"
-    __table_args__ = (UniqueConstraint("commitment_id", "organisation_id"),)
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "organisation_id"),
+        # the participants of joint commitments (accepted partnerships), for /partnerships
+        Index("ix_partnership_status_commitment", "status", "commitment_id", "organisation_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id", ondelete="CASCADE"),

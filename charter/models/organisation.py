@@ -4,7 +4,7 @@ import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charter.models.base import Base, TimestampMixin, VersionedMixin, enum_column
@@ -28,7 +28,11 @@ def fold_name(name: str) -> str:
 
 class Organisation(VersionedMixin, TimestampMixin, Base):
     __tablename__ = "organisation"
-    __table_args__ = (UniqueConstraint("site_id", "name_key"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "name_key"),
+        # the public register's order (charter.organisations.routes.REGISTER_KEYS)
+        Index("ix_organisation_register", "status", "name_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)

@@ -26,12 +26,14 @@ from charter.organisations.forms import (
     SignatoryFilterForm,
 )
 from charter.organisations.limits import invitation_limit, join_limit
-from charter.pagination import paginate
+from charter.pagination import Key, cursor_args, keyset_paginate, remembered
 from charter.reports.queries import published_reports_query
 from charter.signing.queries import signatories_query, signatory_counts, signing_statuses
 from charter.transaction import perform, submit
 
 REGISTER_PAGE_SIZE = 25
+# The register's order, served by ix_organisation_register (status, name_key, id).
+REGISTER_KEYS = (Key(Organisation.name_key, kind="str"), Key(Organisation.id))
 
 
 def _all_sites() -> list[Site]:
@@ -293,10 +295,12 @@ def signatories():
             "tier": Tier(form.tier.data) if form.tier.data else None,
             "search": form.q.data or None,
         }
-    query = signatories_query(**filters).order_by(Organisation.name_key, Organisation.id)
-    page = paginate(query, readers.page_arg(), REGISTER_PAGE_SIZE)
+    after, before = cursor_args(request.args)
+    page = keyset_paginate(signatories_query(**filters), REGISTER_KEYS,
+                           lambda o: (o.name_key, o.id), REGISTER_PAGE_SIZE,
+                           page=readers.page_arg(), after=after, before=before)
     statuses = signing_statuses(page.items)
-    counts = signatory_counts(**filters)
+    counts = remembered("signatory-counts", filters, lambda: signatory_counts(**filters))
     sites_by_id = {s.id: s for s in sites}
     return render_template(
         "organisations/signatories.html", form=form, page=page, statuses=statuses,

@@ -19,8 +19,14 @@ from charter.models import (
     ReportStatus,
     fold_name,
 )
+from charter.pagination import Key
 
 log = logging.getLogger(__name__)
+
+
+# The list's order (newest first), served by ix_progress_report_status_published.
+LIST_KEYS = (Key(ProgressReport.published_at, descending=True, kind="datetime"),
+             Key(ProgressReport.id, descending=True))
 
 
 def published_reports_query(*, site_id=None, cycle_id=None, sector=None, domain_id=None,

@@ -15,7 +15,7 @@ from charter.extensions import db
 from charter.forms_common import VersionForm
 from charter.lookups import site_or_404, visible_or_404
 from charter.models import ChangeDomain, ReportingCycle, ReportStatus, Sector, Site
-from charter.pagination import paginate
+from charter.pagination import cursor_args, keyset_paginate
 from charter.reports import bp, publishing, queries
 from charter.reports.forms import ReturnForm
 from charter.reports.rendering import indicator_charts
@@ -54,8 +54,10 @@ def index():
             "domain_id": next((d.id for d in domains if d.slug == form.domain.data), None),
             "search": form.q.data or None,
         }
-    page = paginate(queries.published_reports_query(**filters),
-                    readers.page_arg(), PAGE_SIZE)
+    after, before = cursor_args(request.args)
+    page = keyset_paginate(queries.published_reports_query(**filters), queries.LIST_KEYS,
+                           lambda r: (r.published_at, r.id), PAGE_SIZE,
+                           page=readers.page_arg(), after=after, before=before)
     revisions = queries.latest_revisions([r.id for r in page.items])
     return render_template("reports/index.html", form=form, page=page, revisions=revisions,
                            filters_valid=valid), (200 if valid else 400)

@@ -25,11 +25,14 @@ from charter.transaction import perform, submit
 def site(slug: str):
     from charter.dashboards import metrics  # the dashboards section (templates/sites/_dashboards.html)
 
-    overview = services.site_overview(site_or_404(slug))
+    overview = services.site_overview(site_or_404(slug), counts={})
+    dash = metrics.site_view(overview.site)  # it counts signatories by sector and tier: reused
+    counts = services.counts_from_dashboard(dash.get("sectors") or {})
+    services.with_counts(overview, services.signatory_counts(overview.site) if counts is None
+                         else counts)
     return render_template(
         "sites/site.html", o=overview, site=overview.site,
-        can_manage=permissions.can_manage_charter(current_user, overview.site),
-        dash=metrics.site_view(overview.site, signatories=overview.signatories),
+        can_manage=permissions.can_manage_charter(current_user, overview.site), dash=dash,
     )
 
 

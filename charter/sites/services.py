@@ -202,23 +202,55 @@ def charter_overview(user, site: Site) -> CharterOverview:
     )
 
 
+SITE_SIGNATORIES_SHOWN = 25  # the rest are in the register, filtered by the site
+
+
 @dataclass
 class SiteOverview:
     site: Site
     coordinators: list[User]
     open_version: CharterVersion | None
-    signatories: list[Organisation]
+    signatories: list[Organisation]  # the first SITE_SIGNATORIES_SHOWN, in the register's order
     statuses: dict[int, SigningStatus]
     by_tier: dict[str, int]  # {"signatory": n, "supporter": m}
     by_sector: list[tuple[Sector, int]]  # sectors with at least one, in the usual order
 
     @property
     def total(self) -> int:
-        return len(self.signatories)
+        return sum(self.by_tier.values())
+
+    @property
+    def more(self) -> bool:
+        """More signatories than the page lists: it links to the register."""
+        return self.total > len(self.signatories)
 
 
-def site_overview(site: Site) -> SiteOverview:
-    """Everything the public site page shows, in a fixed number of queries."""
+def signatory_counts(site: Site) -> dict[tuple[Sector, Tier], int]:
+    """{(sector, tier): n} of the site's current signatories and supporters (one grouped
+    query)."""
+    counted = queries.signatories_query(site_id=site.id).subquery()
+    return {(Sector(sector), Tier(tier)): n for sector, tier, n in db.session.execute(
+        select(counted.c.sector, counted.c.tier, func.count())
+        .group_by(counted.c.sector, counted.c.tier))}
+
+
+def counts_from_dashboard(sectors_section: dict) -> dict[tuple[Sector, Tier], int] | None:
+    """The same counts from the site dashboard's sectors section (charter.dashboards.metrics,
+    which has just counted them), or None if it does not carry them."""
+    try:
+        counts = {}
+        for row in sectors_section["rows"]:
+            counts[(Sector(row["sector"]), Tier.SIGNATORY)] = int(row["signatories"])
+            counts[(Sector(row["sector"]), Tier.SUPPORTER)] = int(row["supporters"])
+        return counts
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def site_overview(site: Site, counts: dict[tuple[Sector, Tier], int] | None = None) -> SiteOverview:
+    """Everything the public site page shows, in a fixed number of queries and rows: the
+    first signatories, and their counts by sector and tier (`counts`, if the caller has
+    them, else signatory_counts)."""
     coordinators = list(db.session.scalars(
         select(User)
         .join(SiteCoordinator, SiteCoordinator.user_id == User.id)
@@ -227,22 +259,27 @@ def site_overview(site: Site) -> SiteOverview:
     ))
     signatories = list(db.session.scalars(
         queries.signatories_query(site_id=site.id).order_by(Organisation.name_key, Organisation.id)
+        .limit(SITE_SIGNATORIES_SHOWN)
     ))
     statuses = queries.signing_statuses(signatories)
     open_version = (
         next(iter(statuses.values())).open_version if statuses else queries.open_version(site.id)
     )
-    tiers = Counter(o.tier for o in signatories)
-    sectors = Counter(o.sector for o in signatories)
-    return SiteOverview(
-        site=site,
-        coordinators=coordinators,
-        open_version=open_version,
-        signatories=signatories,
-        statuses=statuses,
-        by_tier={t.value: tiers.get(t, 0) for t in Tier},
-        by_sector=[(s, sectors[s]) for s in Sector if sectors.get(s)],
-    )
+    overview = SiteOverview(site=site, coordinators=coordinators, open_version=open_version,
+                            signatories=signatories, statuses=statuses, by_tier={}, by_sector=[])
+    return with_counts(overview, signatory_counts(site) if counts is None else counts)
+
+
+def with_counts(overview: SiteOverview, counts: dict[tuple[Sector, Tier], int]) -> SiteOverview:
+    """The overview with its counts by tier and sector set from `counts`."""
+    tiers: Counter = Counter()
+    sectors: Counter = Counter()
+    for (sector, tier), n in counts.items():
+        tiers[tier] += n
+        sectors[sector] += n
+    overview.by_tier = {t.value: tiers.get(t, 0) for t in Tier}
+    overview.by_sector = [(s, sectors[s]) for s in Sector if sectors.get(s)]
+    return overview
 
 
 # --- writing -------------------------------------------------------------------------
