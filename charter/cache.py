@@ -170,14 +170,14 @@ _VERSION = text(
     "FROM (SELECT max(id) AS newest FROM audit_event) AS latest")
 
 
-def version(engine=None) -> str:
+def version() -> str:
     """documents.data_version(), in one query on a connection of its own (no ORM session,
     no transaction left open): read before a page is rendered, so a page stored under a
     version shows at least the data of that version."""
     from charter.documents import RECENT_EVENTS
     from charter.extensions import db
 
-    with (engine or db.engine).connect() as conn:
+    with db.engine.connect() as conn:
         newest, recent = conn.execute(_VERSION, {"recent": RECENT_EVENTS}).one()
     return "0" if newest is None else f"{newest}.{recent}"
 
@@ -189,7 +189,6 @@ class HitMiddleware:
     def __init__(self, app: Flask, wsgi_app) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self._engine = None
 
     def __call__(self, environ, start_response):
         config = self.app.config
@@ -206,17 +205,12 @@ class HitMiddleware:
     def _hit(self, req: Request, config) -> Response | None:
         if not _anonymous(req, config):
             return None
-        store = self.app.extensions["cache"][backend]
-        if self._engine is None:
-            from charter.extensions import db
-
-            with self.app.app_context():  # this app's engine (made once per app)
-                self._engine = db.engine
-        key = _key(version(self._engine), req, config)
-        meta, generation = store.get_many(key, GENERATION_KEY)
-        if not meta or not generation or meta.get("generation") != generation:
-            return None
-        return _answer(meta, req, store.get)
+        with self.app.app_context():  # (the cache and the engine of this app; no request)
+            key = _key(version(), req, config)
+            meta, generation = backend.get_many(key, GENERATION_KEY)
+            if not meta or not generation or meta.get("generation") != generation:
+                return None
+            return _answer(meta, req, backend.get)
 
 
 # --- a hit ----------------------------------------------------------------------------------
