@@ -6,6 +6,12 @@ Every value can be changed from the environment:
   GUNICORN_TIMEOUT   seconds before a stuck worker is restarted    default 120
                      (above PDF_RENDER_TIMEOUT, so a slow PDF gets its clear message first)
   SERVER_HEADER      the Server header sent with every response    default "web"
+  GUNICORN_MAX_REQUESTS          requests before a worker is replaced  default 5000
+  GUNICORN_MAX_REQUESTS_JITTER   plus up to this many, at random       default 500
+                     (so that workers do not restart together, and a slow leak cannot grow)
+  GUNICORN_PRELOAD   1: import the app once in the master, then fork   default 0
+  GUNICORN_ACCESSLOG where to log each request ("-": standard output; empty: nowhere)
+                                                                       default "-"
 
 With more than one worker (or host), use Redis for the rate limiter
 (RATELIMIT_STORAGE_URI=redis://…): the default memory storage counts per worker.
@@ -23,9 +29,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
 # Restart workers now and then, so that a slow leak (e.g. in PDF rendering) cannot grow.
-max_requests = 1000
-max_requests_jitter = 100
-accesslog = "-"
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+preload_app = os.environ.get("GUNICORN_PRELOAD", "0").lower() in {"1", "true", "yes", "on"}
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 proc_name = "promise-charter"
 

@@ -1,9 +1,13 @@
 """The shared page cache: anonymous GETs of public pages, feeds, PDFs and API responses.
 
-A hit is answered from a before-request hook registered before anything loads a user,
-checks a rate limit or renders: two primary-key queries (`documents.data_version()`) and
-one or two reads of the cache (Flask-Caching: files under instance/cache by default, Redis
-in production).
+A hit is answered by a WSGI middleware in front of Flask (`HitMiddleware`), before a
+request context, a session, a user, the rate limiter or Babel: one query on the primary key
+index of audit_event (`version()`: the same value as `documents.data_version()`) and one or
+two reads of the cache (Flask-Caching: files under instance/cache by default, Redis in
+production). What a hit needs (the URL, the language, the conditional headers) is read from
+the WSGI environment with the same functions the before-request hook uses on a miss, so
+both compute the same key. A miss goes on to Flask, where the before-request hook
+(registered before anything loads a user or checks a limit) notes what to store.
 
 What is kept, and when
 - Only for the public: a request that carries the session cookie, the remember cookie or
@@ -44,7 +48,9 @@ import uuid
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, request, request_finished
+from sqlalchemy import text
 from werkzeug.http import http_date
+from werkzeug.wrappers import Request
 
 from charter.extensions import cache as backend
 
@@ -95,6 +101,7 @@ def init_app(app: Flask) -> None:
     app.before_request(serve_from_cache)
     app.after_request(prepare_to_store)
     request_finished.connect(store, app)
+    app.wsgi_app = HitMiddleware(app, app.wsgi_app)
 
 
 def invalidate() -> None:
@@ -121,9 +128,12 @@ def _new_generation() -> str:
 
 def is_anonymous_request() -> bool:
     """No session cookie, no remember cookie, no Authorization header: the public."""
-    config = current_app.config
-    cookies = request.cookies
-    return not ("Authorization" in request.headers
+    return _anonymous(request, current_app.config)
+
+
+def _anonymous(req: Request, config) -> bool:
+    cookies = req.cookies
+    return not ("Authorization" in req.headers
                 or config.get("SESSION_COOKIE_NAME", "session") in cookies
                 or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies)
 
@@ -135,20 +145,72 @@ def _eligible() -> bool:
             and is_anonymous_request())
 
 
-def _language() -> str:
-    from charter.views_support import select_locale
-
-    return select_locale()
-
-
-def _key(version: str) -> str:
-    bucket = int(time.time() // _lifetime())
-    text = json.dumps([version, request.url, _language(), bucket])
-    return "page:" + hashlib.sha256(text.encode()).hexdigest()
+def _language(req: Request, config) -> str:
+    """The response's language, as charter.views_support.select_locale() chooses it."""
+    return req.accept_languages.best_match(config["LANGUAGES"]) or "en"
 
 
-def _lifetime() -> int:
-    return max(1, int(current_app.config.get("PAGE_CACHE_LIFETIME", 3600)))
+def _key(version: str, req: Request | None = None, config=None) -> str:
+    req = request if req is None else req
+    config = current_app.config if config is None else config
+    bucket = int(time.time() // _lifetime(config))
+    parts = json.dumps([version, req.url, _language(req, config), bucket])
+    return "page:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def _lifetime(config=None) -> int:
+    config = current_app.config if config is None else config
+    return max(1, int(config.get("PAGE_CACHE_LIFETIME", 3600)))
+
+
+# One statement, on the primary key index: the newest audit event id and how many of the
+# RECENT_EVENTS ids below it exist (documents.data_version() explains why both).
+_VERSION = text(
+    "SELECT newest, (SELECT count(*) FROM audit_event WHERE id > newest - :recent) "
+    "FROM (SELECT max(id) AS newest FROM audit_event) AS latest")
+
+
+def version() -> str:
+    """documents.data_version(), in one query on a connection of its own (no ORM session,
+    no transaction left open): read before a page is rendered, so a page stored under a
+    version shows at least the data of that version."""
+    from charter.documents import RECENT_EVENTS
+    from charter.extensions import db
+
+    with db.engine.connect() as conn:
+        newest, recent = conn.execute(_VERSION, {"recent": RECENT_EVENTS}).one()
+    return "0" if newest is None else f"{newest}.{recent}"
+
+
+class HitMiddleware:
+    """Answers a hit before Flask: no request context, session, user, limiter or Babel.
+    Anything else (a miss, a POST, a signed-in request, a cache that fails) goes to Flask."""
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        config = self.app.config
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and config.get("PAGE_CACHE"):
+            try:
+                response = self._hit(Request(environ), config)
+            except Exception:
+                log.warning("the page cache could not be read", exc_info=True)
+                response = None
+            if response is not None:
+                return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    def _hit(self, req: Request, config) -> Response | None:
+        if not _anonymous(req, config):
+            return None
+        with self.app.app_context():  # (the cache and the engine of this app; no request)
+            key = _key(version(), req, config)
+            meta, generation = backend.get_many(key, GENERATION_KEY)
+            if not meta or not generation or meta.get("generation") != generation:
+                return None
+            return _answer(meta, req, backend.get)
 
 
 # --- a hit ----------------------------------------------------------------------------------
@@ -159,43 +221,44 @@ def serve_from_cache() -> Response | None:
         g.pop(name, None)  # (a context shared with an earlier request, as in tests)
     if not _eligible():
         return None
-    from charter.documents import data_version
-
-    version = data_version()
-    key = _key(version)
+    data_version = version()
+    key = _key(data_version)
     try:
         meta, generation = backend.get_many(key, GENERATION_KEY)
     except Exception:
         log.warning("the page cache could not be read", exc_info=True)
         return None
     generation = generation or _new_generation()
-    g.page_cache = Pending(key, version, generation)
+    g.page_cache = Pending(key, data_version, generation)
     if not meta or meta.get("generation") != generation:
         return None
-    return _answer(meta)
+    response = _answer(meta, request, backend.get)
+    if response is not None:
+        g.page_cache_hit = True
+    return response
 
 
-def _not_modified(meta: dict) -> bool:
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(meta["etag"])
-    since = request.if_modified_since
+def _not_modified(meta: dict, req: Request | None = None) -> bool:
+    req = request if req is None else req
+    if req.if_none_match:
+        return req.if_none_match.contains_weak(meta["etag"])
+    since = req.if_modified_since
     return since is not None and since.timestamp() >= meta["last_modified"]
 
 
-def _answer(meta: dict) -> Response | None:
+def _answer(meta: dict, req: Request, get) -> Response | None:
     headers = [(name, value) for name, value in meta["headers"]]
-    if _not_modified(meta):
+    if _not_modified(meta, req):
         response = Response(status=304, headers=_validators_only(headers))
     else:
         try:
-            body = backend.get("page:body:" + meta["body"])
+            body = get("page:body:" + meta["body"])
         except Exception:
             log.warning("the page cache could not be read", exc_info=True)
             body = None
         if body is None:
             return None  # the body was evicted: render again (and store again)
         response = Response(body, status=200, headers=headers)
-    g.page_cache_hit = True
     response.headers["X-Page-Cache"] = "hit"
     return response
 

@@ -227,6 +227,7 @@ def test_the_macro_escapes_captions(app):
 
 
 @pytest.mark.parametrize("make", ALL)
+@pytest.mark.pdf
 def test_the_chart_embeds_in_a_weasyprint_pdf(app, make):
     chart = make()
     html = (f'<html><body><h1>Report</h1><figure><img src="{chart.uri}" alt="{chart.alt}" '

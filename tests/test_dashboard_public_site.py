@@ -379,6 +379,7 @@ def test_unknown_site_is_not_found(client, world):
 
 # --- the PDF ------------------------------------------------------------------------------------------
 
+@pytest.mark.pdf
 def test_site_pdf_carries_the_same_figures_and_nothing_private(client, world):
     build_scenario(world)
     response = client.get("/sites/cambridge/overview.pdf")
@@ -404,6 +405,7 @@ def test_site_pdf_carries_the_same_figures_and_nothing_private(client, world):
     assert view["domains"]["chart"]["uri"] in html_charts
 
 
+@pytest.mark.pdf
 def test_site_pdf_of_an_empty_site(client, world):
     response = client.get("/sites/brisbane/overview.pdf")
     assert response.status_code == 200

@@ -123,6 +123,7 @@ def test_each_document_is_built_once_for_two_requests(client, world, signature, 
     assert stored.content == first.data and stored.building_since is None
 
 
+@pytest.mark.pdf
 def test_global_pdf_is_served_stale_within_the_min_age_and_rebuilt_after(client, world, builds, clock):
     first = client.get("/global.pdf")
     assert "Healingenvironments" not in squashed(pdf_text(first.data))
@@ -145,6 +146,7 @@ def test_global_pdf_is_served_stale_within_the_min_age_and_rebuilt_after(client,
     assert builds.count("global_view.html") == 2
 
 
+@pytest.mark.pdf
 def test_global_pdf_is_rebuilt_on_a_new_day_for_its_date(client, world, builds, clock, monkeypatch):
     first = client.get("/global.pdf")
     clock.advance(MIN_AGE)
@@ -158,6 +160,7 @@ def test_global_pdf_is_rebuilt_on_a_new_day_for_its_date(client, world, builds, 
     assert "Generatedon" + squashed(display_date(tomorrow.date())) in squashed(pdf_text(later.data))
 
 
+@pytest.mark.pdf
 def test_the_certificate_changes_as_soon_as_the_signature_is_withdrawn(client, world, signature,
                                                                          builds):
     url = f"/signatures/{signature.id}/certificate.pdf"
@@ -196,6 +199,7 @@ def test_the_bulk_zip_shows_a_newly_published_commitment_after_the_min_age(clien
     assert builds.count("bulk.zip") == 2
 
 
+@pytest.mark.pdf
 def test_a_generated_data_set_outdates_the_copies_of_an_empty_database(app, client, builds, clock):
     empty = client.get("/global.pdf")
     assert "TherearenoPROMISEsitesyet." in squashed(pdf_text(empty.data))

@@ -180,6 +180,7 @@ def test_global_view_with_no_sites_or_no_data(client, world):
     assert "There are no change domains yet." in page
 
 
+@pytest.mark.pdf
 def test_global_view_with_no_sites_at_all(client):
     response = client.get("/global")
     assert response.status_code == 200
@@ -189,6 +190,7 @@ def test_global_view_with_no_sites_at_all(client):
     assert "TherearenoPROMISEsitesyet." in squashed(pdf_text(pdf.data))
 
 
+@pytest.mark.pdf
 def test_global_pdf_carries_the_site_names_and_key_figures(client, world):
     build_scenario(world)
     response = client.get("/global.pdf")

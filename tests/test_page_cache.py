@@ -449,3 +449,50 @@ def test_the_page_cache_on_redis(app, world):
             backend.clear()
             db.session.remove()
             db.engine.dispose()
+
+
+# --- a hit before Flask (HitMiddleware) ---------------------------------------------------
+
+def test_a_hit_is_answered_before_flask_with_one_query(app, anon, world, monkeypatch):
+    url = f"/commitments/{_commitment(world).id}"
+    first = anon.get(url)
+    hooks = []
+    monkeypatch.setitem(app.before_request_funcs, None,
+                        [lambda: hooks.append(1), *app.before_request_funcs[None]])
+    with count_queries() as counter:
+        second = anon.get(url)
+    assert _state(second) == "hit" and second.data == first.data
+    assert hooks == []  # no request hook ran: no user, limiter, Babel or session
+    assert len(counter.statements) == 1, counter.statements
+    assert "audit_event" in counter.statements[0]
+
+
+def test_the_version_of_a_hit_is_the_documents_data_version(world):
+    from charter import documents
+    from charter.models import AuditEvent
+
+    assert page_cache.version() == documents.data_version() == "0"
+    for n in range(3):
+        db.session.add(AuditEvent(action="test", object_type="test", object_label=str(n)))
+        db.session.commit()
+        assert page_cache.version() == documents.data_version() != "0"
+
+
+def test_a_write_committed_by_another_process_shows_at_once(anon, world):
+    """The task worker (another process) writes through its own connection: the next
+    anonymous GET renders afresh, though this process did not write."""
+    from sqlalchemy import text
+
+    c = _commitment(world)
+    anon.get(f"/commitments/{c.id}")
+    assert _state(anon.get(f"/commitments/{c.id}")) == "hit"
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE commitment SET title = 'End prone restraint' WHERE id = :id"),
+                     {"id": c.id})
+        conn.execute(text("INSERT INTO audit_event (occurred_at, actor_label, action, object_type, "
+                          "object_label, changes) VALUES (CURRENT_TIMESTAMP, 'worker', 'edit', "
+                          "'commitment', '', '{}')"))
+    response = anon.get(f"/commitments/{c.id}")
+    assert _state(response) == "miss"
+    assert "End prone restraint" in response.get_data(as_text=True)
+    assert _state(anon.get(f"/commitments/{c.id}")) == "hit"

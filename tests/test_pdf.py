@@ -126,6 +126,7 @@ def spy_server():
         thread.join(timeout=5)
 
 
+@pytest.mark.pdf
 def test_weasyprint_fetches_nothing_from_elsewhere(app, spy_server, caplog):
     base, hits = spy_server
     html = f"""<!doctype html><html><head>
@@ -144,6 +145,7 @@ def test_weasyprint_fetches_nothing_from_elsewhere(app, spy_server, caplog):
 
 # --- rendering ---------------------------------------------------------------------------
 
+@pytest.mark.pdf
 def test_render_pdf_is_a4_with_page_numbers_and_the_vendored_fonts(app):
     data = pdf.render_pdf("certificate.html", **certificate_values())
     reader = PdfReader(io.BytesIO(data))
@@ -191,6 +193,7 @@ def signature(world):
     return signature
 
 
+@pytest.mark.pdf
 def test_the_certificate_pdf_holds_organisation_version_and_code(client, world, signature):
     response = client.get(f"/signatures/{signature.id}/certificate.pdf")
     assert response.status_code == 200
@@ -212,6 +215,7 @@ def test_the_certificate_pdf_holds_organisation_version_and_code(client, world, 
     assert "WITHDRAWN" not in text
 
 
+@pytest.mark.pdf
 def test_the_certificate_of_a_withdrawn_signature_says_so_with_the_date(client, world, signature):
     db.session.add(SignatureWithdrawal(
         signature=signature, withdrawn_by=world.user("lead"), reason="Left.",
@@ -223,6 +227,7 @@ def test_the_certificate_of_a_withdrawn_signature_says_so_with_the_date(client, 
     assert signature.verification_code in text
 
 
+@pytest.mark.pdf
 def test_the_certificate_shows_dates_in_the_sites_time_zone(client, world):
     version = f.charter_version(world.other_site, 1, CharterStatus.OPEN)
     org = f.organisation(world.other_site, "Brisbane North PHN")
@@ -234,6 +239,7 @@ def test_the_certificate_shows_dates_in_the_sites_time_zone(client, world):
     assert "AEST" in text
 
 
+@pytest.mark.pdf
 def test_unicode_and_html_in_names_reach_the_pdf_as_text(client, world):
     version = f.charter_version(world.site, 1, CharterStatus.OPEN)
     org = f.organisation(world.site, "Národní ústav <i>duševního</i> zdraví & Co", slug="nudz")
@@ -252,6 +258,7 @@ def test_unicode_and_html_in_names_reach_the_pdf_as_text(client, world):
         assert squashed(typed) in text, typed
 
 
+@pytest.mark.pdf
 def test_chinese_names_still_make_a_certificate(client, world):
     """The vendored fonts cover Latin scripts only; Chinese characters are drawn as empty
     boxes until a CJK font is vendored, but the certificate is still made."""
@@ -264,6 +271,7 @@ def test_chinese_names_still_make_a_certificate(client, world):
     assert len(PdfReader(io.BytesIO(response.get_data())).pages) == 1
 
 
+@pytest.mark.pdf
 def test_the_certificate_stays_on_one_page_with_the_longest_values(client, world):
     version = f.charter_version(world.site, 1, CharterStatus.OPEN, title="T" * 200)
     org = f.organisation(world.site, "Organisation " + "W" * 187)

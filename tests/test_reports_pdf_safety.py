@@ -258,6 +258,7 @@ def tiny_time_limit(app, monkeypatch):
     monkeypatch.setitem(app.config, "PDF_RENDER_TIMEOUT", 0.01)
 
 
+@pytest.mark.pdf
 def test_a_publish_past_the_time_limit_publishes_nothing(client, setup, tiny_time_limit):
     report = f.report(setup.org, setup.cycle, status=ReportStatus.SUBMITTED,
                       summary=forty_page_report())
@@ -277,6 +278,7 @@ def test_a_publish_past_the_time_limit_publishes_nothing(client, setup, tiny_tim
     assert not [p for p in multiprocessing.active_children() if p.name == "charter-pdf-render"]
 
 
+@pytest.mark.pdf
 def test_a_submission_that_publishes_at_once_past_the_limit_publishes_nothing(
         client, setup, tiny_time_limit):
     setup.cycle.review_required = False
@@ -292,6 +294,7 @@ def test_a_submission_that_publishes_at_once_past_the_limit_publishes_nothing(
     assert _published_events() == []
 
 
+@pytest.mark.pdf
 def test_a_correction_past_the_limit_keeps_the_text_and_publishes_nothing(
         client, setup, app, monkeypatch):
     report = f.published_report(setup.org, setup.cycle, setup.user("coordinator"),
@@ -314,6 +317,7 @@ def test_a_correction_past_the_limit_keeps_the_text_and_publishes_nothing(
     assert _published_events() == ["report.published"]
 
 
+@pytest.mark.pdf
 def test_publishing_a_leads_correction_past_the_limit_leaves_it_waiting(
         client, setup, app, monkeypatch):
     from charter.models import CorrectionStatus
@@ -333,6 +337,7 @@ def test_publishing_a_leads_correction_past_the_limit_leaves_it_waiting(
     assert len(db.session.get(ProgressReport, report.id).revisions) == 1
 
 
+@pytest.mark.pdf
 def test_a_render_past_the_limit_is_stopped(app):
     from charter import pdf
 
@@ -343,6 +348,7 @@ def test_a_render_past_the_limit_is_stopped(app):
     assert pdf.run_job(pdf.render_job("<p>Hello</p>"), timeout=60).startswith(b"%PDF")
 
 
+@pytest.mark.pdf
 def test_a_certificate_past_the_limit_gets_a_clear_page(client, world, app, monkeypatch):
     version = f.charter_version(world.site)
     signature = f.signature(world.org, version, world.user("lead"))

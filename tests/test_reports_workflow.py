@@ -199,6 +199,7 @@ def test_without_review_the_leads_submission_publishes(setup):
     assert len(report.revisions) == 1
 
 
+@pytest.mark.pdf
 def test_published_report_and_pdf_do_not_change_when_commitments_do(client, setup):
     report = f.published_report(setup.org, setup.cycle, setup.user("coordinator"))
     db.session.commit()
@@ -235,6 +236,7 @@ def test_the_stored_pdf_is_served_not_a_fresh_render(client, setup, monkeypatch)
     assert response.headers["ETag"].strip('"') == db.session.scalar(select(ReportRevision.pdf_sha256))
 
 
+@pytest.mark.pdf
 def test_a_correction_adds_a_revision_and_keeps_the_first(client, setup):
     report = f.published_report(setup.org, setup.cycle, setup.user("coordinator"),
                                 summary="Original summary.")
@@ -256,6 +258,7 @@ def test_a_correction_adds_a_revision_and_keeps_the_first(client, setup):
     assert client.get(f"/reports/{report.id}/revisions/3").status_code == 404
 
 
+@pytest.mark.pdf
 def test_a_forty_page_report_renders(setup):
     paragraph = ("We met every ward team to go through each restrictive intervention with the "
                  "people it was used on, their families and the staff involved. ") * 6

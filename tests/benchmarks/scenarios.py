@@ -1,4 +1,11 @@
-"""Benchmark scenarios; each builds its data and prints one line per measurement."""
+"""Benchmark scenarios in-process, on data of their own.
+
+`make bench` (tests/benchmarks/__main__.py) calls report_pdfs_json(): report PDF renders of
+10 and 50 commitments with distinct charts, and the publish request. The other scenarios
+(each builds its data and prints one line per measurement) run on their own:
+
+    .venv/bin/python -m tests.benchmarks.scenarios [home_page report_pdfs spreadsheet_uploads …]
+"""
 
 from __future__ import annotations
 
@@ -50,9 +57,6 @@ def _report_with_commitments(n: int):
     version = f.charter_version(site)
     f.signature(org, version, lead)
     domains = list(db.session.scalars(db.select(ChangeDomain))) or [f.domain()]
-    indicator = Indicator(name=f"Restrictive interventions per 1,000 OBD ({n})", unit="per 1,000 OBD",
-                          direction=Direction.LOWER_IS_BETTER, reference="MHS96")
-    db.session.add(indicator)
     cycle = f.cycle(site, "2026 Q1", period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
                     due_date=date(2026, 4, 30))
     for i in range(n):
@@ -67,14 +71,22 @@ def _report_with_commitments(n: int):
                 report="Figures fell on two wards. " * 8, reflect="Staffing got in the way. " * 5,
                 completion=Completion.LIMITED, rag=RAG.AT_RISK, rethink="More peer support. " * 3,
                 refresh="Extend to the community teams. " * 3))
-        ci = CommitmentIndicator(commitment=c, indicator=indicator, baseline_value=Decimal("12.4"),
-                                 baseline_date=date(2025, 1, 1), target_value=Decimal("6"),
+        # Distinct charts, as real data have: each commitment its own indicator and values
+        # (identical charts would share work and understate a real report).
+        indicator = Indicator(name=f"Restrictive interventions per 1,000 OBD, ward {i + 1} ({n})",
+                              unit="per 1,000 OBD", direction=Direction.LOWER_IS_BETTER,
+                              reference=f"MHS96-{i + 1}")
+        db.session.add(indicator)
+        baseline = Decimal(12) + Decimal(i % 7) / 2
+        ci = CommitmentIndicator(commitment=c, indicator=indicator, baseline_value=baseline,
+                                 baseline_date=date(2025, 1, 1), target_value=baseline / 2,
                                  target_date=date(2027, 1, 1))
         db.session.add(ci)
-        for q, value in enumerate(["11.9", "10.2", "9.8", "8.7"]):
+        for q in range(4):
             start = date(2025, 1 + 3 * q, 1)
+            value = baseline - Decimal(q * (1 + i % 5)) / 3 + Decimal((i * 7 + q * 3) % 11) / 10
             db.session.add(Measurement(commitment_indicator=ci, period_start=start,
-                                       period_end=date(2025, 3 + 3 * q, 28), value=Decimal(value)))
+                                       period_end=date(2025, 3 + 3 * q, 28), value=value))
     report = f.report(org, cycle, status=ReportStatus.SUBMITTED,
                       summary="A summary of the period. " * 40,
                       lived_experience_reflection="What people told us. " * 30)
@@ -114,6 +126,60 @@ def report_pdfs(app, timed) -> None:
 
 
 ALL = [home_page, report_pdfs]
+
+
+def report_pdfs_json(workdir: str, out: str) -> None:
+    """For `make bench`: render the PDF of a report of 10 and of 50 commitments (distinct
+    charts; median of 3 after one warm-up), and time the publish request, which only queues
+    the task (TASK_QUEUE_IMMEDIATE off; no worker: the request alone is timed). Writes JSON."""
+    import io
+    import json
+    import statistics
+    from pathlib import Path
+
+    from pypdf import PdfReader
+
+    from charter import create_app
+    from charter.reports.rendering import render_report_pdf
+    from charter.reports.snapshot import build_snapshot
+    from tests import factories as f
+    from tests.support import CSRFClient
+
+    folder = Path(workdir)
+    app = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'render.sqlite3'}",
+        "RATELIMIT_ENABLED": False, "TASK_QUEUE_IMMEDIATE": False,
+        "TASK_QUEUE_URL": f"sqlite:///{folder / 'render-tasks.sqlite3'}",
+        "BLOB_DIR": str(folder / "render-blobs")})
+    app.test_client_class = CSRFClient
+    figures = {}
+    with app.app_context():
+        db.create_all()
+        admin = f.user("bench-admin@example.org", is_admin=True)
+        db.session.commit()
+        client = app.test_client()
+        client.login(admin)
+        client.get("/")  # the first request compiles templates: not timed
+        for n in (10, 50):
+            report = _report_with_commitments(n)
+            snapshot = build_snapshot(report)
+            snapshot["revision"] = {"number": 1, "published_at": "2026-05-01T09:00:00+00:00",
+                                    "change_note": ""}
+            pdf = render_report_pdf(snapshot)
+            samples = []
+            for _ in range(3):
+                start = time.perf_counter()
+                render_report_pdf(snapshot)
+                samples.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            response = client.post(f"/reports/{report.id}/publish", data={"version": str(report.version)})
+            publish_ms = (time.perf_counter() - start) * 1000
+            assert response.status_code in (302, 303), response.status_code
+            figures[n] = {"render_s": statistics.median(samples), "publish_ms": publish_ms,
+                          "pages": len(PdfReader(io.BytesIO(pdf)).pages), "kb": len(pdf) // 1024}
+        db.session.remove()
+        db.engine.dispose()
+    Path(out).write_text(json.dumps(figures))
 
 
 def generated_data_pages(app, timed) -> None:
@@ -316,3 +382,32 @@ def spreadsheet_uploads(app, timed) -> None:
 
 
 ALL.append(spreadsheet_uploads)
+
+
+def main() -> int:
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from tests.benchmarks import timed
+
+    tmp = Path(tempfile.mkdtemp(prefix="charter-bench-"))
+    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
+    from charter import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        chosen = set(sys.argv[1:])
+        for scenario in ALL:
+            if not chosen or scenario.__name__ in chosen:
+                scenario(app, timed)
+        db.session.remove()
+        db.drop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

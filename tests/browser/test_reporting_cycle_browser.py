@@ -8,6 +8,7 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from charter import tasks
@@ -17,6 +18,7 @@ from tests import factories as f
 from tests.browser.conftest import assert_accessible, sign_in
 
 
+@pytest.mark.pdf
 def test_draft_submit_return_fix_publish_read(page, committed, monkeypatch):
     site = f.site("cambridge", name="Cambridge")
     version = f.charter_version(site)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ def _world(committed):
     return org
 
 
+@pytest.mark.pdf
 def test_lead_signs_with_a_co_signatory_downloads_and_verifies(page, committed):
     _world(committed)
     sign_in(page, "lead@example.org", f.PASSWORD)
