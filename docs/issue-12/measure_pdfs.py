@@ -4,7 +4,7 @@ distinct charts (as real data have), /global.pdf and a site PDF on the demo data
     PYTHONPATH=$PWD .venv/bin/python docs/issue-12/measure_pdfs.py [OUT_DIR]
 
 Prints the median of three renders (after one warm-up) and the page count; writes the PDFs
-into OUT_DIR (default /tmp/charter-pdfs) for pdftoppm. Not a test: it prints figures.
+into OUT_DIR (default a new temporary folder) for pdftoppm. Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def distinct(snapshot: dict) -> dict:
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/charter-pdfs")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="charter-pdfs-out-"))
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="charter-pdfs-"))
     from charter import create_app, demo
