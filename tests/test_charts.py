@@ -240,3 +240,90 @@ def test_the_chart_embeds_in_a_weasyprint_pdf(app, make):
         pdf = weasyprint.HTML(string=html, url_fetcher=fetcher()).write_pdf()
     text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
     assert ("Measured" if make is _indicator else "Ontrack") in text  # the chart's text is in the PDF
+
+
+# --- lean SVG and the chart files (issue 12) ---------------------------------------------
+
+HOSTILE = ['<script>alert("x")</script>', "Tom & Jerry's \"best\"", "]]></svg><svg onload=alert(1)>"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: charts.bar_chart(HOSTILE, {HOSTILE[1]: [1, 2, 3]}, title=HOSTILE[0], unit=HOSTILE[2]),
+    lambda: charts.horizontal_bar_chart(HOSTILE, {HOSTILE[0]: [1, 2, 3], "b": [3, 2, 1]}, stacked=True),
+    lambda: charts.line_chart(HOSTILE, {HOSTILE[2]: [1, None, 3]}, title=HOSTILE[1]),
+    lambda: charts.indicator_chart(HOSTILE[0], HOSTILE[1], MEASUREMENTS, target_value=5,
+                                   title=HOSTILE[0]),
+])
+def test_labels_from_users_are_escaped_and_the_svg_is_lean(make):
+    chart = make()
+    root = _parse(chart)  # well-formed XML
+    tags = {el.tag.removeprefix(SVG) for el in root.iter()}
+    assert not tags & {"style", "script", "foreignObject", "image", "a", "defs"}
+    assert "<script" not in chart.svg and "&lt;script&gt;" in chart.svg
+    handlers = [el for el in root.iter()
+                if any(k.startswith("on") or k in ("style", "class") for k in el.attrib)]
+    assert not handlers
+    texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert any(label in texts or label in (root.get("aria-label") or "") for label in HOSTILE)
+    assert root.get("role") == "img" and root.find(f"{SVG}title").text == chart.alt
+    assert root.find(f"{SVG}desc").text == chart.alt
+    assert len(list(root.iter())) < 100  # pygal drew about 257 elements
+    assert len(chart.svg) < 6000
+
+
+def test_the_same_data_gives_the_same_bytes_and_hash_other_data_another():
+    charts._bars_cached.cache_clear()
+    a, b = _bars(), _bars()
+    charts._bars_cached.cache_clear()
+    c = _bars()
+    assert a.svg == c.svg and a.digest == b.digest == c.digest
+    other = charts.bar_chart(["Least restrictive practice"], {"On track": [4]})
+    assert other.digest != a.digest
+
+
+def _stored_chart_url(app) -> tuple[charts.Chart, str]:
+    chart = _stacked()
+    with app.test_request_context():
+        url = chart.url
+    return chart, url
+
+
+def test_a_chart_file_is_served_immutable_with_etag_and_304(app, client):
+    chart, url = _stored_chart_url(app)
+    assert url == f"/charts/{chart.digest}.svg"
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.data.decode() == chart.svg
+    cache = response.headers["Cache-Control"]
+    assert "public" in cache and "max-age=31536000" in cache and "immutable" in cache
+    assert response.headers["ETag"] == f'"{chart.digest}"'
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_an_unknown_or_malformed_chart_is_404(app, client):
+    _stored_chart_url(app)
+    assert client.get(f"/charts/{'0' * 64}.svg").status_code == 404
+    assert client.get("/charts/..%2F..%2Fconfig.svg").status_code == 404
+    assert client.get("/charts/ABC.svg").status_code == 404
+
+
+def test_nobody_stores_content_through_the_route(app, client):
+    chart, url = _stored_chart_url(app)
+    assert client.post(url, data=b"<svg/>", csrf=False).status_code in (400, 405)
+    assert client.put(url, data=b"<svg/>").status_code == 405
+    assert client.get(url).data.decode() == chart.svg
+
+
+def test_a_signed_in_person_gets_a_cacheable_chart_but_private_pages(app, client, world):
+    chart, url = _stored_chart_url(app)
+    client.login(world.user("admin"))
+    response = client.get(url)
+    assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert "no-store" not in response.headers["Cache-Control"]
+    assert client.get("/").headers["Cache-Control"] == "private, no-store"
+
+
+def test_pdf_charts_are_inline_svg_without_stylesheets():
+    chart = _indicator()
+    assert str(chart.inline).startswith("<svg ") and "<style" not in chart.inline
