@@ -42,7 +42,8 @@ def distinct(snapshot: dict) -> dict:
             for ind in commitment["indicators"]:
                 n += 1
                 for q, m in enumerate(ind["measurements"]):
-                    m["value"] = str(Decimal(m["value"]) + Decimal(n % 17) / 10 + Decimal(q * (n % 5)) / 3)
+                    value = Decimal(m["value"]) + Decimal(n % 17) / 10 + Decimal(q * (n % 5)) / 3
+                    m["value"] = str(value.quantize(Decimal("0.1")))
                 ind["baseline_value"] = str(Decimal("12.4") + Decimal(n) / 20)
     return snapshot
 
