@@ -108,7 +108,9 @@ class Chart:
         from charter import blobs
 
         digest = blobs.put(self.svg.encode("utf-8"), ".svg", digest=self.digest)
-        return url_for("charts.chart_file", digest=digest)
+        if has_request_context():
+            return url_for("charts.chart_file", digest=digest)
+        return f"/charts/{digest}.svg"  # services and tasks outside a request
 
     @property
     def inline(self) -> Markup:
