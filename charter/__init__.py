@@ -109,6 +109,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     from charter.admin import bp as admin_bp
     from charter.auth import bp as auth_bp
     from charter.catalogue import bp as catalogue_bp
+    from charter.chart_routes import bp as charts_bp
     from charter.commitments import bp as commitments_bp
     from charter.dashboards import bp as dashboards_bp
     from charter.main import bp as main_bp
@@ -126,6 +127,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.register_blueprint(commitments_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(dashboards_bp)
+    app.register_blueprint(charts_bp)
     from charter import api
 
     api.init_app(app)

@@ -82,6 +82,9 @@ SECURITY_HEADERS = {
 }
 
 
+PUBLIC_FILES = {"static", "charts.chart_file"}
+
+
 def init_request_hooks(app: Flask) -> None:
     from charter.auth.login import touch_after_request
 
@@ -102,7 +105,8 @@ def init_request_hooks(app: Flask) -> None:
         # Nothing shown to a signed-in person is kept by a browser or a shared cache (the
         # outbox holds live reset links); public pages stay cacheable for the public, and
         # the static files are the same for everyone.
-        if request.endpoint != "static" and current_user.is_authenticated:
+        # Chart files (charter/chart_routes.py) hold only public data, named by their content.
+        if request.endpoint not in PUBLIC_FILES and current_user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"
         return response
 

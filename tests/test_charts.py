@@ -104,22 +104,24 @@ def test_the_indicator_table_has_the_baseline_the_measurements_in_order_and_the_
 
 def test_the_indicator_chart_draws_the_measurements_and_both_reference_lines():
     root = _parse(_indicator())
-    classes = {cls for g in root.iter(f"{SVG}g") for cls in (g.get("class") or "").split()
-               if cls.startswith("serie-")}
-    assert classes == {"serie-0", "serie-1", "serie-2"}
+    lines = [p for p in root.iter(f"{SVG}path") if p.get("stroke-width") == "3"]
+    strokes = {p.get("stroke") for p in lines}
+    assert {charts.MEASUREMENT_COLOUR, charts.BASELINE_COLOUR, charts.TARGET_COLOUR} <= strokes
     assert len(list(root.iter(f"{SVG}circle"))) == 3  # one dot per measurement; the lines have none
     legends = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
     assert "Measured" in legends and "Baseline: 12.5" in legends and "Target: 8" in legends
     # Reference lines are dashed, so colour is never the only difference.
-    assert re.search(r"\.serie-1[^{]*\{[^}]*stroke-dasharray: *12, *6", root.find(f"{SVG}defs")
-                     .find(f"{SVG}style").text.replace("\n", " "))
+    dashes = {p.get("stroke"): p.get("stroke-dasharray") for p in lines}
+    assert dashes[charts.BASELINE_COLOUR] == "12,6" and dashes[charts.TARGET_COLOUR] == "3,5"
+    assert dashes[charts.MEASUREMENT_COLOUR] is None
 
 
 def test_an_indicator_without_anything_is_an_empty_chart():
     chart = charts.indicator_chart("Staff engagement score", "score", [])
     assert chart.empty and chart.rows == ()
     assert "No measurements yet." in chart.alt
-    _parse(chart)
+    root = _parse(chart)
+    assert "No data yet" in [t.text for t in root.iter(f"{SVG}text")]
 
 
 def test_one_measurement_or_reference_lines_alone_still_draw():
@@ -140,8 +142,8 @@ def test_bar_tables_equal_the_data():
     stacked = _stacked()
     assert stacked.columns == ("Site", "On track", "At risk", "Total")
     assert stacked.rows == (("Cambridge", "3", "1", "4"), ("Prague", "2", "4", "6"))
-    rects = [r for r in _parse(stacked).iter(f"{SVG}rect") if "rect" in (r.get("class") or "")]
-    assert len(rects) == 4
+    rects = [r for r in _parse(stacked).iter(f"{SVG}rect") if r.get("stroke-width") == "1.5"]
+    assert len(rects) == 4  # one per value; the legend's swatches have no edge
 
 
 def test_series_must_match_the_categories():
@@ -185,10 +187,10 @@ def test_text_contrasts_at_least_four_and_a_half_to_one():
 
 
 def test_the_svg_uses_the_accessible_colours_at_full_opacity():
-    style = _parse(_bars()).find(f"{SVG}defs").find(f"{SVG}style").text
-    for colour in charts.PALETTE[:3]:
-        assert colour in style
-    assert "opacity:.7" not in style.replace(" ", "")
+    root = _parse(_bars())
+    fills = {r.get("fill") for r in root.iter(f"{SVG}rect")}
+    assert set(charts.PALETTE[:3]) <= fills
+    assert not [el for el in root.iter() if el.get("opacity") or el.get("fill-opacity")]
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -210,7 +212,7 @@ def test_the_macro_renders_a_figure_with_the_image_and_a_table_of_the_same_numbe
     with app.test_request_context():
         html = render_template_string(MACRO, c=c)
     assert '<figure class="chart mb-3" id="fig-1">' in html
-    assert f'<img src="{c.uri}"' in html and 'width="720" height="360"' in html
+    assert f'<img src="/charts/{c.digest}.svg"' in html and 'width="720" height="360"' in html
     assert 'alt="Line chart of Restrictive interventions per 1,000 occupied bed days' in html
     assert "<figcaption" in html and "Prone restraint per quarter · Lower is better." in html
     assert "<caption>Prone restraint per quarter</caption>" in html
@@ -239,3 +241,90 @@ def test_the_chart_embeds_in_a_weasyprint_pdf(app, make):
         pdf = weasyprint.HTML(string=html, url_fetcher=fetcher()).write_pdf()
     text = "".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
     assert ("Measured" if make is _indicator else "Ontrack") in text  # the chart's text is in the PDF
+
+
+# --- lean SVG and the chart files (issue 12) ---------------------------------------------
+
+HOSTILE = ['<script>alert("x")</script>', "Tom & Jerry's \"best\"", "]]></svg><svg onload=alert(1)>"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: charts.bar_chart(HOSTILE, {HOSTILE[1]: [1, 2, 3]}, title=HOSTILE[0], unit=HOSTILE[2]),
+    lambda: charts.horizontal_bar_chart(HOSTILE, {HOSTILE[0]: [1, 2, 3], "b": [3, 2, 1]}, stacked=True),
+    lambda: charts.line_chart(HOSTILE, {HOSTILE[2]: [1, None, 3]}, title=HOSTILE[1]),
+    lambda: charts.indicator_chart(HOSTILE[0], HOSTILE[1], MEASUREMENTS, target_value=5,
+                                   title=HOSTILE[0]),
+])
+def test_labels_from_users_are_escaped_and_the_svg_is_lean(make):
+    chart = make()
+    root = _parse(chart)  # well-formed XML
+    tags = {el.tag.removeprefix(SVG) for el in root.iter()}
+    assert not tags & {"style", "script", "foreignObject", "image", "a", "defs"}
+    assert "<script" not in chart.svg and "&lt;script&gt;" in chart.svg
+    handlers = [el for el in root.iter()
+                if any(k.startswith("on") or k in ("style", "class") for k in el.attrib)]
+    assert not handlers
+    texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert any(label in texts or label in (root.get("aria-label") or "") for label in HOSTILE)
+    assert root.get("role") == "img" and root.find(f"{SVG}title").text == chart.alt
+    assert root.find(f"{SVG}desc").text == chart.alt
+    assert len(list(root.iter())) < 100  # pygal drew about 257 elements
+    assert len(chart.svg) < 6000
+
+
+def test_the_same_data_gives_the_same_bytes_and_hash_other_data_another():
+    charts._bars_cached.cache_clear()
+    a, b = _bars(), _bars()
+    charts._bars_cached.cache_clear()
+    c = _bars()
+    assert a.svg == c.svg and a.digest == b.digest == c.digest
+    other = charts.bar_chart(["Least restrictive practice"], {"On track": [4]})
+    assert other.digest != a.digest
+
+
+def _stored_chart_url(app) -> tuple[charts.Chart, str]:
+    chart = _stacked()
+    with app.test_request_context():
+        url = chart.url
+    return chart, url
+
+
+def test_a_chart_file_is_served_immutable_with_etag_and_304(app, client):
+    chart, url = _stored_chart_url(app)
+    assert url == f"/charts/{chart.digest}.svg"
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.data.decode() == chart.svg
+    cache = response.headers["Cache-Control"]
+    assert "public" in cache and "max-age=31536000" in cache and "immutable" in cache
+    assert response.headers["ETag"] == f'"{chart.digest}"'
+    again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_an_unknown_or_malformed_chart_is_404(app, client):
+    _stored_chart_url(app)
+    assert client.get(f"/charts/{'0' * 64}.svg").status_code == 404
+    assert client.get("/charts/..%2F..%2Fconfig.svg").status_code == 404
+    assert client.get("/charts/ABC.svg").status_code == 404
+
+
+def test_nobody_stores_content_through_the_route(app, client):
+    chart, url = _stored_chart_url(app)
+    assert client.post(url, data=b"<svg/>", csrf=False).status_code in (400, 405)
+    assert client.put(url, data=b"<svg/>").status_code == 405
+    assert client.get(url).data.decode() == chart.svg
+
+
+def test_a_signed_in_person_gets_a_cacheable_chart_but_private_pages(app, client, world):
+    chart, url = _stored_chart_url(app)
+    client.login(world.user("admin"))
+    response = client.get(url)
+    assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert "no-store" not in response.headers["Cache-Control"]
+    assert client.get("/").headers["Cache-Control"] == "private, no-store"
+
+
+def test_pdf_charts_are_inline_svg_without_stylesheets():
+    chart = _indicator()
+    assert str(chart.inline).startswith("<svg ") and "<style" not in chart.inline

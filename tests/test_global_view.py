@@ -215,7 +215,7 @@ def test_global_pdf_carries_the_site_names_and_key_figures(client, world):
         assert secret not in text, secret
     # The page and the PDF embed the very same charts.
     page = client.get("/global").get_data(as_text=True)
-    assert metrics.global_view()["charts"]["compliance"]["uri"] in page
+    assert metrics.global_view()["charts"]["compliance"]["url"] in page  # the PDF inlines the same SVG
 
 
 # --- query counts ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -287,3 +288,25 @@ def test_the_certificate_stays_on_one_page_with_the_longest_values(client, world
 
 def test_an_unknown_certificate_is_404(client, world):
     assert client.get("/signatures/999/certificate.pdf").status_code == 404
+
+
+# --- issue 12: a long report stays compact ------------------------------------------------
+
+def test_a_report_of_fifty_commitments_is_complete_within_45_pages(app, world):
+    from charter.reports.rendering import render_report_pdf
+    from charter.reports.snapshot import build_snapshot
+    from tests.benchmarks.scenarios import _report_with_commitments
+
+    report = _report_with_commitments(50)
+    snapshot = build_snapshot(report)
+    snapshot["revision"] = {"number": 1, "published_at": "2026-05-01T09:00:00+00:00", "change_note": ""}
+    for n, commitment in enumerate(c for group in snapshot["domains"] for c in group["commitments"]):
+        for m in commitment["indicators"][0]["measurements"]:  # distinct charts, as real data have
+            m["value"] = str(Decimal(m["value"]) + n)
+    data = render_report_pdf(snapshot)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) <= 45
+    text = squashed("".join(page.extract_text() for page in reader.pages))
+    for i in range(1, 51):
+        assert f"Commitment{i}of50" in text
+    assert text.count("MeasurementsofRestrictiveinterventions") == 50

@@ -262,7 +262,7 @@ def test_a_correction_adds_a_revision_and_keeps_the_first(client, setup):
 def test_a_forty_page_report_renders(setup):
     paragraph = ("We met every ward team to go through each restrictive intervention with the "
                  "people it was used on, their families and the staff involved. ") * 6
-    long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(190))
+    long_text = "\n\n".join(f"{i}. {paragraph}" for i in range(200))
     report = f.report(setup.org, setup.cycle, status=ReportStatus.SUBMITTED, summary=long_text,
                       lived_experience_reflection=long_text[: len(long_text) // 2])
     services.publish(setup.user("coordinator"), report)

@@ -139,7 +139,7 @@ def quarter_window(today: date) -> date:
 def plain_chart(chart: charts.Chart) -> dict:
     """A chart as plain values for templates and PDFs (the keys the chart macro reads)."""
     return {
-        "uri": chart.uri, "alt": chart.alt, "columns": list(chart.columns),
+        "url": chart.url, "svg": chart.inline, "alt": chart.alt, "columns": list(chart.columns),
         "rows": [list(row) for row in chart.rows], "width": chart.width, "height": chart.height,
         "notes": list(chart.notes), "empty": chart.empty,
     }

@@ -19,9 +19,10 @@ def _decimal(value: str | None) -> Decimal | None:
         return None
 
 
-def indicator_charts(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def indicator_charts(snapshot: dict[str, Any], pdf: bool = False) -> dict[str, dict[str, Any]]:
     """A chart per indicator in the snapshot, keyed "<commitment id>-<index>", as plain
-    values (data URI, text alternative) so the PDF and the page embed the same SVG."""
+    values: the SVG's immutable URL for the page (`url`), the <svg> itself for the PDF
+    (`svg`), and the text alternative (`alt`); both show the same SVG."""
     out: dict[str, dict[str, Any]] = {}
     for group in snapshot.get("domains", []):
         for commitment in group["commitments"]:
@@ -29,7 +30,8 @@ def indicator_charts(snapshot: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 if not ind["measurements"]:
                     continue
                 chart = snapshot_indicator_chart(ind)
-                out[f"{commitment['id']}-{index}"] = {"data_uri": chart.uri, "alt": chart.alt}
+                out[f"{commitment['id']}-{index}"] = (
+                    {"svg": chart.inline, "alt": chart.alt} if pdf else {"url": chart.url, "alt": chart.alt})
     return out
 
 
@@ -60,5 +62,5 @@ def snapshot_indicator_chart(ind: dict[str, Any]) -> charts.Chart:
 def render_report_pdf(snapshot: dict[str, Any]) -> bytes:
     """The PDF of a frozen snapshot, charts included: slow, so never called while a write
     transaction is open (charter.pdf refuses), and stopped at PDF_RENDER_TIMEOUT."""
-    return render_pdf("report.html", snap=snapshot, charts=indicator_charts(snapshot), pdf=True,
+    return render_pdf("report.html", snap=snapshot, charts=indicator_charts(snapshot, pdf=True), pdf=True,
                       break_long_words=True)

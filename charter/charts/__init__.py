@@ -1,11 +1,13 @@
 """Server-side SVG charts: the one charts module of the app (commitment pages, reports,
 dashboards, PDFs).
 
-Every function returns a `Chart`: the SVG (drawn by pygal, with no script in it), the same
-SVG as a `data:image/svg+xml;base64,…` URI for an <img> (the pages' Content Security
-Policy forbids inline styles, and pygal's SVG carries its own <style>, which applies when
-the SVG is an image), a short text alternative for alt=, and the numbers as table rows
-(`templates/macros/charts.html` renders all of it).
+Every function returns a `Chart`: a lean SVG (charter/charts/svg.py: presentation
+attributes only, no <style>, no script, no tooltip nodes), a short text alternative for
+alt=, and the numbers as table rows (`templates/macros/charts.html` renders all of it).
+Pages link the SVG as an immutable content-addressed file, `Chart.url` (`/charts/<sha256>.svg`,
+stored in charter.blobs when the page renders, served by charter/chart_routes.py); PDFs put
+`Chart.inline` (the <svg> element itself) into the HTML; `Chart.uri` (a data: URI) remains
+for whoever needs the SVG as one string.
 
     indicator_chart(name, unit, measurements, baseline_value=…, target_value=…, …)
     bar_chart(categories, {series: values}, title=…, unit=…, category_header=…)
@@ -38,17 +40,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from xml.etree import ElementTree
 
-import pygal
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import has_request_context
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from pygal.style import Style
+from markupsafe import Markup
 
 from charter import readers
+from charter.charts import svg as writer
 
 WIDTH = 720
 HEIGHT = 360
@@ -93,6 +94,28 @@ class Chart:
     @property
     def uri(self) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.svg.encode("utf-8")).hexdigest()
+
+    @property
+    def url(self) -> str:
+        """`/charts/<sha256>.svg`, after storing the SVG in the blob store (once), so any
+        worker serves it, now and after a restart."""
+        from flask import url_for
+
+        from charter import blobs
+
+        digest = blobs.put(self.svg.encode("utf-8"), ".svg", digest=self.digest)
+        if has_request_context():
+            return url_for("charts.chart_file", digest=digest)
+        return f"/charts/{digest}.svg"  # services and tasks outside a request
+
+    @property
+    def inline(self) -> Markup:
+        """The <svg> element for a PDF's HTML (every text in it is escaped by the writer)."""
+        return Markup(self.svg)  # noqa: S704 - built by charter.charts.svg, which escapes all text
 
 
 # --- numbers and dates ---------------------------------------------------------------
@@ -145,98 +168,8 @@ def period_label(start: date, end: date, locale: str | None = None) -> str:
 
 # --- drawing -----------------------------------------------------------------------------
 
-def _style(colours: Sequence[str]) -> Style:
-    return Style(
-        background=BACKGROUND,
-        plot_background=BACKGROUND,
-        foreground=INK,
-        foreground_strong=INK,
-        foreground_subtle=SUBTLE,
-        font_family=FONT_FAMILY,
-        label_font_size=14,
-        major_label_font_size=14,
-        legend_font_size=15,
-        title_font_size=17,
-        value_font_size=14,
-        value_label_font_size=14,
-        tooltip_font_size=14,
-        no_data_font_size=20,
-        colors=tuple(colours) or PALETTE,
-        opacity="1",
-        opacity_hover="1",
-        stroke_opacity="1",
-        stroke_opacity_hover="1",
-        stroke_width="3",
-        stroke_width_hover="3",
-        # Guides are light and dotted, so that they never pass for the reference lines.
-        guide_stroke_color="#c4c4cf",
-        major_guide_stroke_color="#c4c4cf",
-        guide_stroke_dasharray="2,4",
-        major_guide_stroke_dasharray="2,4",
-        transition="0s",
-    )
-
-
-def _config(colours: Sequence[str], title: str, chart_id: str, legend_count: int, **extra) -> dict:
-    # Bars get a white edge so that stacked segments stay apart whatever their colours.
-    own_css = (f"inline:#chart-{chart_id} .rect {{ stroke: {BACKGROUND}; stroke-width: 1.5px; }}"
-               f"#chart-{chart_id} .axis .guides text {{ fill: {INK}; }}")
-    return {
-        "style": _style(colours),
-        "width": WIDTH,
-        "height": HEIGHT,
-        "explicit_size": False,
-        "js": [],
-        "css": ["file://style.css", "file://graph.css", own_css],
-        "disable_xml_declaration": True,
-        "title": title or None,
-        "legend_at_bottom": True,
-        "legend_at_bottom_columns": max(1, min(legend_count, 3)),
-        "legend_box_size": 14,
-        "truncate_legend": -1,
-        "truncate_label": -1,
-        "margin": 16,
-        "margin_right": 40,
-        "spacing": 12,
-        "no_data_text": _("No data yet"),
-        "tooltip_fancy_mode": False,
-        **extra,
-    }
-
-
-def _clean_svg(chart_id: str, alt: str):
-    """An XML filter: no scripts, no comments (pygal's carry the rendering date), and a
-    <title> that says what the chart shows."""
-
-    def _filter(root):
-        svg_ns = "{http://www.w3.org/2000/svg}"
-        for parent in list(root.iter()):
-            for child in list(parent):
-                tag = child.tag if isinstance(child.tag, str) else ""
-                if tag in ("script", f"{svg_ns}script") or child.tag is ElementTree.Comment:
-                    parent.remove(child)
-                elif tag in ("title", f"{svg_ns}title") and parent is root:
-                    child.text = alt
-        root.set("id", f"chart-{chart_id}")
-        root.set("role", "img")
-        root.set("aria-label", alt)
-        return root
-
-    return _filter
-
-
 def _chart_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def _render(chart, chart_id: str, alt: str) -> str:
-    # pygal prefixes its CSS with the chart's id; a stable id gives stable output.
-    chart.uuid = chart_id
-    chart.add_xml_filter(_clean_svg(chart_id, alt))
-    svg = chart.render(is_unicode=True)
-    if "<script" in svg:  # belt and braces: the filter above removes them all
-        raise ValueError("chart SVG must not carry scripts")
-    return svg
 
 
 def _key(*parts) -> str:
@@ -317,34 +250,25 @@ def _indicator_chart_cached(key, name, unit, points, baseline, baseline_date, ta
     first, last = (min(dates), max(dates)) if dates else (date(2000, 1, 1), date(2000, 12, 31))
     if first == last:  # one point in time: give the reference lines some length
         first, last = first - timedelta(days=45), last + timedelta(days=45)
-    chart_id = _chart_id(key)
-    colours = ([MEASUREMENT_COLOUR] if points else []) + (
-        [BASELINE_COLOUR] if baseline is not None else []) + ([TARGET_COLOUR] if target is not None else [])
-    chart = pygal.DateLine(**_config(
-        colours, title, chart_id, len(colours),
-        x_value_formatter=lambda d: _month_year(d, locale),
-        value_formatter=lambda v: format_number(v, locale),
-        x_label_rotation=0,
-        show_x_labels=has_time,
-        show_y_labels=not empty,
-        show_x_guides=False,
-        dots_size=5,
-        range=_y_range(points, baseline, target),
-        y_title=unit or None,
-    ))
-    if not empty:
-        chart.x_labels = _x_labels(first, last)
+    series = []
     if points:
-        chart.add(_("Measured"), [(p.period_end, float(p.value)) for p in points])
+        series.append(writer.Series(_("Measured"), [float(p.value) for p in points], MEASUREMENT_COLOUR,
+                                    xs=[p.period_end.toordinal() for p in points]))
     if baseline is not None:
-        chart.add(_("Baseline: %(value)s", value=format_number(baseline, locale)),
-                  [(first, float(baseline)), (last, float(baseline))],
-                  show_dots=False, stroke_style={"width": 3, "dasharray": "12, 6"})
+        series.append(writer.Series(_("Baseline: %(value)s", value=format_number(baseline, locale)),
+                                    [float(baseline)] * 2, BASELINE_COLOUR, dash="12,6", dots=False,
+                                    xs=[first.toordinal(), last.toordinal()]))
     if target is not None:
-        chart.add(_("Target: %(value)s", value=format_number(target, locale)),
-                  [(first, float(target)), (last, float(target))],
-                  show_dots=False, stroke_style={"width": 3, "dasharray": "3, 5"})
-    svg = _render(chart, chart_id, alt)
+        series.append(writer.Series(_("Target: %(value)s", value=format_number(target, locale)),
+                                    [float(target)] * 2, TARGET_COLOUR, dash="3,5", dots=False,
+                                    xs=[first.toordinal(), last.toordinal()]))
+    x_ticks = ([(d.toordinal(), _month_year(d, locale)) for d in _x_labels(first, last)]
+               if has_time and not empty else [])
+    svg = writer.draw(writer.Figure(
+        "line-x", WIDTH, HEIGHT, title, alt, series=series, unit=unit,
+        y_range=_y_range(points, baseline, target), x_ticks=x_ticks,
+        x_span=(first.toordinal(), last.toordinal()), legend=bool(series),
+        empty_text=_("No data yet"), fmt=lambda v: format_number(_round(v), locale)))
     notes: tuple[str, ...] = ()
     if higher_is_better is not None:
         notes = (_("Higher is better.") if higher_is_better else _("Lower is better."),)
@@ -356,6 +280,11 @@ def _indicator_chart_cached(key, name, unit, points, baseline, baseline_date, ta
                            "outside %(low)d to %(high)d, or their values are not numbers.",
                            left_out, low=readers.MIN_YEAR, high=readers.MAX_YEAR),)
     return Chart(svg=svg, alt=alt, columns=columns, rows=tuple(rows), empty=empty, notes=notes)
+
+
+def _round(value: float) -> Decimal:
+    """An axis value without float noise (0.30000000000000004 → 0.3)."""
+    return Decimal(repr(round(value, 6)))
 
 
 def _drawable(when: date | None, value) -> bool:
@@ -468,27 +397,13 @@ def _bars_cached(key, kind, categories, series_list, title, unit, category_heade
                        categories=", ".join(categories) or _("no categories"))
         if unit:
             alt += " " + _("Values in %(unit)s.", unit=unit)
-    colours = [PALETTE[i % len(PALETTE)] for i in range(len(series_list))]
-    cls = pygal.StackedBar if stacked else pygal.Bar
-    extra = {}
-    labels = _whole_number_labels(series_list, stacked)
-    if labels:
-        extra["y_labels"] = labels
-    chart_id = _chart_id(key)
-    chart = cls(**_config(
-        colours, title, chart_id, len(series_list) if len(series_list) > 1 or stacked else 0,
-        **extra,
-        value_formatter=lambda v: format_number(v, locale),
-        x_label_rotation=0 if len(categories) <= 6 else 30,
-        show_legend=len(series_list) > 1 or stacked,
-        y_title=unit or None,
-        print_values=False,
-        rounded_bars=0,
-    ))
-    chart.x_labels = list(categories)
-    for name, values in series_list:
-        chart.add(name, [float(v) if v is not None else None for v in values])
-    svg = _render(chart, chart_id, alt)
+    svg = writer.draw(writer.Figure(
+        "stacked" if stacked else "bar", WIDTH, HEIGHT, title, alt, categories=categories,
+        series=[writer.Series(name, [float(v) if v is not None else None for v in values],
+                              PALETTE[i % len(PALETTE)]) for i, (name, values) in enumerate(series_list)],
+        unit=unit, y_ticks=_whole_number_labels(series_list, stacked),
+        legend=len(series_list) > 1 or stacked, empty_text=_("No data yet"),
+        fmt=lambda v: format_number(_round(v), locale)))
     return Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), empty=empty)
 
 
@@ -531,7 +446,7 @@ def stacked_bar_chart(categories: Sequence[str], series, *, title: str = "", uni
 # --- lines and horizontal bars over categories (dashboards) -----------------------------
 
 # Dash patterns tell the lines apart without relying on colour.
-DASHES = ("none", "12, 6", "3, 5", "12, 4, 3, 4", "6, 6", "2, 2", "16, 4", "8, 3, 2, 3")
+DASHES = ("none", "12,6", "3,5", "12,4,3,4", "6,6", "2,2", "16,4", "8,3,2,3")
 
 
 def _series(categories, series) -> list[tuple[str, list]]:
@@ -604,37 +519,6 @@ def _alt_text(kind, categories, series_list, title, unit) -> str:
     return alt
 
 
-def _kind_options(kind, categories, series_list, y_range, legend, options) -> tuple[type, int]:
-    """Add the options of a line or bar chart to `options`; return pygal's class for it and
-    the chart's height."""
-    if kind == "line":
-        options.update(x_label_rotation=0 if len(categories) <= 6 else 30, show_x_guides=False,
-                       dots_size=5, allow_interruptions=True)
-        if y_range:
-            options["range"] = y_range
-        return pygal.Line, HEIGHT
-    stacked = kind == "hbar-stacked"
-    labels = _whole_number_labels(list(series_list), stacked)
-    if labels:
-        options["y_labels"] = labels
-    options.update(print_values=False, rounded_bars=0)
-    per_category = 26 + (0 if stacked else 9 * max(0, len(series_list) - 1))
-    legend_rows = -(-len(series_list) // 3) if legend else 0
-    height = max(HEIGHT, 120 + per_category * len(categories) + 26 * legend_rows)
-    return (pygal.HorizontalStackedBar if stacked else pygal.HorizontalBar), height
-
-
-def _legend_room(config: dict, series: int) -> int:
-    """pygal reserves order // columns legend rows, one short when the last row is partly
-    filled (5 series in 3 columns): give the missing row its room. Returns the extra height."""
-    columns_ = config["legend_at_bottom_columns"]
-    missing = -(-series // columns_) - max(1, series // columns_)
-    if missing <= 0:
-        return 0
-    config["margin_bottom"] = config["margin"] + 26 * missing
-    return 26 * missing
-
-
 @lru_cache(maxsize=256)
 def _drawn_cached(key, kind, categories, series_list, title, unit, category_header, alt, y_range,
                   locale) -> Chart:
@@ -642,32 +526,20 @@ def _drawn_cached(key, kind, categories, series_list, title, unit, category_head
     empty = not categories or all(v is None for _n, values in series_list for v in values)
     if alt is None:
         alt = _alt_text(kind, categories, series_list, title, unit)
-    colours = [PALETTE[i % len(PALETTE)] for i in range(len(series_list))]
-    chart_id = _chart_id(key)
     legend = len(series_list) > 1 or kind == "hbar-stacked"
-    options = {
-        "value_formatter": lambda v: format_number(v, locale),
-        "show_legend": legend,
-        "y_title": unit or None,
-    }
-    cls, height = _kind_options(kind, categories, series_list, y_range, legend, options)
-    config = _config(colours, title, chart_id, len(series_list) if legend else 0, **options)
-    if legend:
-        height += _legend_room(config, len(series_list))
-    chart = cls(**config)
-    chart.height = height
-    # pygal draws horizontal bars bottom up: reverse them so they read top down like the table.
-    order = list(range(len(categories)))
+    height = HEIGHT
     if kind != "line":
-        order.reverse()
-    chart.x_labels = [categories[i] for i in order]
-    for n, (name, values) in enumerate(series_list):
-        extra = {}
-        if kind == "line":
-            dash = DASHES[n % len(DASHES)]
-            extra["stroke_style"] = {"width": 3} if dash == "none" else {"width": 3, "dasharray": dash}
-        chart.add(name, [float(values[i]) if values[i] is not None else None for i in order], **extra)
-    svg = _render(chart, chart_id, alt)
+        per_category = 26 + (0 if kind == "hbar-stacked" else 9 * max(0, len(series_list) - 1))
+        height = max(HEIGHT, 120 + per_category * len(categories) + 24 * (-(-len(series_list) // 3)))
+    svg = writer.draw(writer.Figure(
+        kind, WIDTH, height, title, alt, categories=categories,
+        series=[writer.Series(name, [float(v) if v is not None else None for v in values],
+                              PALETTE[n % len(PALETTE)],
+                              dash=DASHES[n % len(DASHES)] if kind == "line" else "none")
+                for n, (name, values) in enumerate(series_list)],
+        unit=unit, y_range=y_range,
+        y_ticks=None if kind == "line" else _whole_number_labels(list(series_list), kind == "hbar-stacked"),
+        legend=legend, empty_text=_("No data yet"), fmt=lambda v: format_number(_round(v), locale)))
     return Chart(svg=svg, alt=alt, columns=tuple(columns), rows=tuple(rows), height=height,
                  empty=empty)
 
