@@ -97,12 +97,14 @@ def test_public_catalogue_runs_a_fixed_number_of_queries(client, world):
         return counter.count
 
     catalogue_indicator("One")
+    db.session.commit()  # the setup's commit (and its rollups refresh) is not the page's
     small = measure()
     d = f.domain()
     for n in range(40):
         i = catalogue_indicator(f"Indicator {n}")
         c = f.commitment(world.org, d, status=CommitmentStatus.PUBLISHED, published_at=utcnow())
         _attach(c, i)
+    db.session.commit()  # the setup's commit (and its rollups refresh) is not the page's
     assert measure() == small <= 3
 
 
@@ -132,11 +134,13 @@ def test_admin_list_runs_a_fixed_number_of_queries(client, world, admin):
 
     _own_indicator(world.org, "Own 0")
     catalogue_indicator("Cat 0")
+    db.session.commit()  # the setup's commit (and its rollups refresh) is not the page's
     small = measure()
     for n in range(1, 30):
         org = f.organisation(f.site())
         _own_indicator(org, f"Own {n}")
         catalogue_indicator(f"Cat {n}")
+    db.session.commit()  # the setup's commit (and its rollups refresh) is not the page's
     assert measure() == small
 
 

@@ -371,3 +371,20 @@ def test_one_refresh_per_transaction_for_the_sites_it_touched(world, monkeypatch
     db.session.rollback()  # rolled back: nothing to refresh
     db.session.commit()
     assert calls == []
+
+
+def test_a_refresh_changes_the_fingerprint_of_the_global_and_site_pdfs(app, world):
+    """A refresh commits after the write that asked for it and records no audit event: a PDF
+    built in between must not keep the old figures under the new data version."""
+    from charter import documents
+    from charter.dashboards.public_routes import _global_pdf, _site_pdf
+
+    f.commitment(world.org, f.domain("Accepting communities"), status=CommitmentStatus.PUBLISHED)
+    db.session.commit()
+    with app.test_request_context("/global.pdf"):
+        version = documents.data_version()
+        before = (_global_pdf().fingerprint, _site_pdf(world.site.slug).fingerprint)
+        rollups.refresh([world.site.id])
+        assert documents.data_version() == version  # no audit event: only the rollups moved
+        after = (_global_pdf().fingerprint, _site_pdf(world.site.slug).fingerprint)
+    assert before[0] != after[0] and before[1] != after[1]

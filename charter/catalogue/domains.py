@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from charter import audit, permissions, transaction
@@ -24,8 +24,6 @@ from charter.models import (
     PUBLIC_ORGANISATION_STATUSES,
     ChangeDomain,
     Commitment,
-    CommitmentStatus,
-    Completion,
     Organisation,
     Partnership,
     Site,
@@ -281,20 +279,11 @@ class DomainsOverview:
 
 
 def public_counts() -> dict[int, DomainCounts]:
-    """Public commitments per domain: published, completed, retired (one query)."""
-    rows = db.session.execute(
-        select(
-            Commitment.domain_id,
-            func.sum(case((Commitment.status == CommitmentStatus.PUBLISHED, 1), else_=0)),
-            func.sum(case((Commitment.completion == Completion.COMPLETED, 1), else_=0)),
-            func.sum(case((Commitment.status == CommitmentStatus.RETIRED, 1), else_=0)),
-        )
-        .join(Organisation, Organisation.id == Commitment.organisation_id)
-        .where(*public_commitments_filter())
-        .group_by(Commitment.domain_id)
-    )
-    return {domain_id: DomainCounts(int(p or 0), int(c or 0), int(r or 0))
-            for domain_id, p, c, r in rows}
+    """Public commitments per domain: published, completed, retired (from the rollups,
+    charter/dashboards/rollups.py, not a scan of the commitments)."""
+    from charter.dashboards import rollups
+
+    return {domain_id: DomainCounts(*counts) for domain_id, counts in rollups.domain_counts().items()}
 
 
 def public_overview() -> DomainsOverview:

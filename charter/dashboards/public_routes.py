@@ -14,7 +14,7 @@ from flask import render_template
 from sqlalchemy import select
 
 from charter import documents
-from charter.dashboards import bp, metrics
+from charter.dashboards import bp, metrics, rollups
 from charter.extensions import db
 from charter.lookups import site_or_404
 from charter.models import Site
@@ -44,7 +44,8 @@ def _global_pdf() -> documents.Spec:
         return documents.Built(render_pdf("global_view.html", v=view),
                                f"promise-global-{view['generated_on'].isoformat()}.pdf")
 
-    return documents.Spec("global.pdf", documents.fingerprint(documents.data_version(), _days(now)),
+    return documents.Spec("global.pdf", documents.fingerprint(documents.data_version(),
+                                                               rollups.version(), _days(now)),
                           build, "application/pdf")
 
 
@@ -64,7 +65,8 @@ def _site_pdf(slug: str) -> documents.Spec:
         return documents.Built(render_pdf("site_view.html", v=view),
                                f"{view['site']['slug']}-overview-{view['generated_on'].isoformat()}.pdf")
 
-    print_ = documents.fingerprint(documents.data_version(), site.id, site_today(site, now))
+    print_ = documents.fingerprint(documents.data_version(), rollups.version(site.id), site.id,
+                                   site_today(site, now))
     return documents.Spec(f"site:{site.slug}:overview.pdf", print_, build, "application/pdf")
 
 

@@ -235,6 +235,17 @@ def refresh(site_ids: Iterable[int] | None = None) -> None:
     cache.invalidate()
 
 
+def version(site_id: int | None = None) -> str | None:
+    """When the rollups (of one site, or the newest of any) were last refreshed: part of the
+    fingerprint of the documents built from them (the Global and site PDFs), since a refresh
+    commits after the write that asked for it and records no audit event of its own."""
+    query = select(func.max(RollupSite.computed_at))
+    if site_id is not None:
+        query = query.where(RollupSite.site_id == site_id)
+    newest = db.session.scalar(query)
+    return newest.isoformat() if newest is not None else None
+
+
 def refresh_for(refs: dict) -> None:
     """Refresh the sites that the references a transaction collected (`_collect`) point to."""
     sites = resolve(refs)
