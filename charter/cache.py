@@ -60,7 +60,9 @@ log = logging.getLogger(__name__)
 # the public fills in (they set the session cookie for its CSRF token), /healthz (it must
 # be live), /static (Flask serves it from disk with its own ETag) and the stored report PDFs
 # (streamed from disk under their SHA-256, charter/blobs.py). tests/test_page_cache.py
-# checks this list against the access tables.
+# checks this list against the access tables. A report's page is here although the access
+# tables show the public a draft's (a 404): only a 200 is stored, and only a published
+# report's page answers the public 200.
 PUBLIC_ENDPOINTS = frozenset({
     "main.index", "main.security_txt",
     "sites.site", "sites.charter", "sites.current_charter", "sites.version",
@@ -69,7 +71,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "signing.signed", "signing.certificate", "signing.verify", "signing.verify_form",
     "catalogue.catalogue", "catalogue.domains", "catalogue.domain",
     "commitments.view", "commitments.partnerships",
-    "reports.index", "reports.revision", "reports.feed", "reports.site_feed",
+    "reports.index", "reports.view", "reports.revision", "reports.feed", "reports.site_feed",
     "dashboards.global_view", "dashboards.global_pdf", "dashboards.site_pdf",
     "open_data.index", "api-docs.openapi_json",
     "api.sites", "api.site", "api.organisations", "api.organisation", "api.signatures",

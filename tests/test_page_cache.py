@@ -52,7 +52,24 @@ def test_the_allowlist_is_the_public_gets_of_the_access_tables_less_forms_and_fi
     public = {endpoint for endpoint, _method in PUBLIC_GETS}
     not_cached = PUBLIC_FORMS | {"static", "charts.chart_file", "main.healthz", "reports.pdf",
                                  "reports.revision_pdf"}
-    assert public - not_cached == page_cache.PUBLIC_ENDPOINTS
+    # A report's page answers the public 404 in the access tables (a draft), 200 published.
+    assert (public - not_cached) | {"reports.view"} == page_cache.PUBLIC_ENDPOINTS
+
+
+def test_a_published_report_page_is_cached_and_a_draft_never(anon, world):
+    from tests.access.reports import _report
+
+    published, draft = _report(world, "published"), _report(world)
+    db.session.commit()
+    first = anon.get(f"/reports/{published.id}")
+    assert first.status_code == 200 and _state(first) == "miss"
+    second = anon.get(f"/reports/{published.id}")
+    assert _state(second) == "hit" and second.data == first.data
+    assert "Set-Cookie" not in second.headers
+    for _ in range(2):
+        answer = anon.get(f"/reports/{draft.id}")
+        assert answer.status_code == 404 and _state(answer) != "hit"
+        assert draft.summary.encode() not in answer.data
 
 
 def test_a_second_anonymous_get_is_served_from_the_cache_in_at_most_three_queries(anon, world):
