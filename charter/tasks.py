@@ -180,12 +180,16 @@ def enqueue_after_commit(task: TaskWrapper, *args: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     for task, args in session.info.pop(_PENDING, ()):
         send(task, *args)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint rolled back: the transaction goes on
+        return
     session.info.pop(_PENDING, None)
 
 

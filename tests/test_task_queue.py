@@ -428,3 +428,32 @@ def test_the_queue_url_chooses_the_storage(tmp_path):
     assert isinstance(default, SqliteStorage) and default.filename == str(tmp_path / "tasks.sqlite3")
     assert isinstance(tasks._storage_for(f"sqlite:///{tmp_path}/q.db", tmp_path), SqliteStorage)
     assert isinstance(tasks._storage_for("redis://localhost:6379/1", tmp_path), RedisStorage)
+
+
+def test_a_savepoint_neither_sends_nor_drops_the_tasks_of_its_transaction(setup, held):
+    """A savepoint released or rolled back (a service's `begin_nested`) is not the
+    transaction's commit or rollback: the task waits for the real commit, once."""
+    report = _submitted(setup)
+    services.publish(setup.user("coordinator"), report)
+    with db.session.begin_nested():
+        db.session.flush()
+    assert held == []  # released, not committed
+    db.session.begin_nested().rollback()
+    assert held == []
+    db.session.commit()
+    assert len(held) == 1
+
+
+def test_a_savepoint_does_not_refresh_the_rollups_before_the_commit(setup, monkeypatch):
+    from charter import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.refresh_rollups, "s", lambda refs: sent.append(refs))
+    monkeypatch.setattr(tasks.huey, "enqueue", lambda signature: None)
+    f.commitment(setup.org, f.domain("Accepting communities"))
+    with db.session.begin_nested():
+        db.session.flush()
+    db.session.begin_nested().rollback()
+    assert sent == []
+    db.session.commit()
+    assert len(sent) == 1

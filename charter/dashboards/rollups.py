@@ -335,6 +335,8 @@ def _collect(session: Session, _context) -> None:
 def _send(session: Session) -> None:
     """Ask for the refresh of what the committed transaction changed (straight to the
     queue: the publishing tasks' bookkeeping in charter.tasks.send is not for this one)."""
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
     session.info.pop(_REFS, None)
     refs = session.info.pop(_SEND, None)
     if refs is None:
@@ -349,6 +351,8 @@ def _send(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint rolled back: the transaction goes on
+        return
     session.info.pop(_REFS, None)
     session.info.pop(_SEND, None)
 
