@@ -292,6 +292,7 @@ def test_an_unknown_certificate_is_404(client, world):
 
 # --- issue 12: a long report stays compact ------------------------------------------------
 
+@pytest.mark.pdf
 def test_a_report_of_fifty_commitments_is_complete_within_45_pages(app, world):
     from charter.reports.rendering import render_report_pdf
     from charter.reports.snapshot import build_snapshot

@@ -162,43 +162,20 @@ def draw(fig: Figure) -> str:  # noqa: C901 - one plot, read top to bottom
             out.extend(_line(s, centres, vy))
     elif horizontal:
         band = (y1 - y0) / max(1, n)
-        k = 1 if stacked else max(1, len(fig.series))
         for i, c in enumerate(fig.categories):
             centre = y0 + band * (i + 0.5)
             out.append(_text(x0 - 6, centre + 4, c, size=12, anchor="end"))
-            bar = band * 0.7 / k
-            offset = 0.0
-            for j, s in enumerate(fig.series):
-                v = s.values[i]
-                if v is None:
-                    continue
-                top_y = centre - band * 0.35 + (0 if stacked else j * bar)
-                start = offset if stacked else 0.0
-                xa, xb = vx(start), vx(start + v)
-                out.append(f'<rect x="{_n(min(xa, xb))}" y="{_n(top_y)}" width="{_n(abs(xb - xa))}" '
-                           f'height="{_n(bar)}" fill="{s.colour}" stroke="#ffffff" stroke-width="1.5"/>')
-                if stacked:
-                    offset += v
+            for s, edge, thickness, start, end in _bars(fig, i, centre, band, stacked):
+                xa, xb = vx(start), vx(end)
+                out.append(_rect(min(xa, xb), edge, abs(xb - xa), thickness, s.colour))
     else:
         band = (x1 - x0) / max(1, n)
-        k = 1 if stacked else max(1, len(fig.series))
         for i, c in enumerate(fig.categories):
             centre = x0 + band * (i + 0.5)
             out.append(_category_label(centre, y1, c, rotate))
-            bar = band * 0.7 / k
-            offset = 0.0
-            for j, s in enumerate(fig.series):
-                v = s.values[i]
-                if v is None:
-                    continue
-                left_x = centre - band * 0.35 + (0 if stacked else j * bar)
-                start = offset if stacked else 0.0
-                ya, yb = vy(start), vy(start + v)
-                out.append(f'<rect x="{_n(left_x)}" y="{_n(min(ya, yb))}" width="{_n(bar)}" '
-                           f'height="{_n(abs(yb - ya))}" fill="{s.colour}" stroke="#ffffff" '
-                           f'stroke-width="1.5"/>')
-                if stacked:
-                    offset += v
+            for s, edge, thickness, start, end in _bars(fig, i, centre, band, stacked):
+                ya, yb = vy(start), vy(end)
+                out.append(_rect(edge, min(ya, yb), thickness, abs(yb - ya), s.colour))
     if fig.legend and fig.series:
         column = (fig.width - 32) / 3
         base = fig.height - legend_h + 4
@@ -213,6 +190,26 @@ def draw(fig: Figure) -> str:  # noqa: C901 - one plot, read top to bottom
                 out.append(f'<rect x="{_n(lx + 5)}" y="{_n(ly)}" width="14" height="14" fill="{s.colour}"/>')
             out.append(_text(lx + 30, ly + 12, s.name, size=13))
     return _wrap(fig, out)
+
+
+def _bars(fig, i: int, centre: float, band: float, stacked: bool):
+    """The bars of category `i` across a band centred on `centre`: (series, edge, thickness,
+    start value, end value), side by side, or one on another when stacked."""
+    thickness = band * 0.7 / (1 if stacked else max(1, len(fig.series)))
+    offset = 0.0
+    for j, s in enumerate(fig.series):
+        v = s.values[i]
+        if v is None:
+            continue
+        start = offset if stacked else 0.0
+        yield s, centre - band * 0.35 + (0 if stacked else j * thickness), thickness, start, start + v
+        if stacked:
+            offset += v
+
+
+def _rect(x, y, width, height, colour) -> str:
+    return (f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(width)}" height="{_n(height)}" '
+            f'fill="{colour}" stroke="#ffffff" stroke-width="1.5"/>')
 
 
 def _category_label(x, y1, label, rotate) -> str:
