@@ -142,6 +142,9 @@ class Config:
     TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", "")
     TASK_QUEUE_IMMEDIATE = _bool("TASK_QUEUE_IMMEDIATE", False)  # run tasks in the caller
     TASK_WORKERS = _int("TASK_WORKERS", 2)  # threads of `flask charter worker`
+    # The worker starts afresh (a graceful restart, as on SIGHUP) after this many tasks, so
+    # that memory a long run gathers is given back; 0: never.
+    TASK_WORKER_MAX_TASKS = _int("TASK_WORKER_MAX_TASKS", 500)
     TASK_RETRIES = _int("TASK_RETRIES", 2)  # a failed publication is tried this many more times
     TASK_RETRY_DELAY = _int("TASK_RETRY_DELAY", 30)  # seconds between tries
     # A lead's correction that publishes at once (the cycle has no review) is rate limited.

@@ -31,6 +31,7 @@ import functools
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from flask import Flask, current_app, flash, g, has_app_context, has_request_con
 from flask_babel import gettext as _
 from huey import Huey, crontab
 from huey.api import TaskWrapper
+from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
 from huey.storage import MemoryStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -139,7 +141,27 @@ def run_worker(app: Flask, workers: int | None = None, stop_with_parent: bool = 
     consumer = queue(app).create_consumer(
         workers=workers or int(app.config["TASK_WORKERS"]), worker_type="thread", periodic=True,
         check_worker_health=True)
+    _restart_after(int(app.config.get("TASK_WORKER_MAX_TASKS") or 0))
     consumer.run()
+
+
+def _restart_after(max_tasks: int) -> Callable | None:
+    """After `max_tasks` tasks (done or failed), restart the worker gracefully: Huey's
+    SIGHUP lets running tasks end, then runs this same command again in this process
+    (the same PID, so `run.py` and a service manager see no change)."""
+    if max_tasks <= 0:
+        return None
+    # Huey restarts with `python *sys.argv`; `python -m flask …` has lost its `-m flask` there.
+    sys.argv = list(sys.orig_argv[1:])
+    done = iter(range(1, max_tasks + 1))
+
+    @huey.signal(SIGNAL_COMPLETE, SIGNAL_ERROR)
+    def _count(_signal, _task, *_args) -> None:
+        if next(done, None) == max_tasks:  # once: tasks still ending do not ask again
+            logger.info("%d tasks done: the worker restarts", max_tasks)
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    return _count
 
 
 def _watch_parent(parent: int) -> None:

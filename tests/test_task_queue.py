@@ -457,3 +457,30 @@ def test_a_savepoint_does_not_refresh_the_rollups_before_the_commit(setup, monke
     assert sent == []
     db.session.commit()
     assert len(sent) == 1
+
+
+def test_the_worker_restarts_itself_after_its_last_task(monkeypatch):
+    """TASK_WORKER_MAX_TASKS: after that many tasks (done or failed) the worker sends itself
+    SIGHUP once, on which Huey's consumer ends gracefully and runs the same command again."""
+    import os
+    import signal
+    import sys
+
+    from huey.signals import SIGNAL_COMPLETE, SIGNAL_ERROR
+
+    sent = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    monkeypatch.setattr(sys, "argv", ["/somewhere/flask/__main__.py", "charter", "worker"])
+    monkeypatch.setattr(sys, "orig_argv", ["python", "-m", "flask", "charter", "worker"])
+    handler = tasks._restart_after(3)
+    try:
+        tasks.huey._emit(SIGNAL_COMPLETE, None)
+        tasks.huey._emit(SIGNAL_ERROR, None)
+        assert sent == []
+        for _ in range(3):
+            tasks.huey._emit(SIGNAL_COMPLETE, None)
+    finally:
+        tasks.huey.disconnect_signal(handler)
+    assert sent == [(os.getpid(), signal.SIGHUP)]
+    assert sys.argv == ["-m", "flask", "charter", "worker"]  # what Huey runs again
+    assert tasks._restart_after(0) is None
