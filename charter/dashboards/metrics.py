@@ -6,19 +6,10 @@ published reports, catalogue indicators attached to public commitments. Drafts, 
 declined organisations, report drafts and every private field stay out, by the queries'
 own conditions rather than by filtering afterwards.
 
-Figures are aggregated in SQL (GROUP BY, COUNT, SUM with CASE, a window function) and each
-view runs a fixed number of statements whatever the data size:
-
-    site_view(site)   domains × completion (1), cycles (1) and compliance (1, when any cycle
-                      is past), latest reports (1), indicator trends (1); signatories by
-                      sector (1, unless the page passes the signatories it already loaded)
-    global_view()     sites (1), organisations by tier (1), domains (1), commitments by site
-                      and domain (1), cycles (1), compliance (1), indicators (1), example
-                      commitments (1)
-
-Both return plain values (dicts, lists, strings, numbers, dates), so the HTML pages and the
-PDFs (charter.pdf.render_pdf refuses anything else) read the same figures and the same
-charts; a chart is a dict with the keys the chart macro reads (uri, alt, columns, rows …).
+The counts come from the rollups (charter/dashboards/rollups.py: summary tables that the
+task queue refreshes after each write), so each view runs a fixed number of small queries
+whatever the data size. Both return plain values, so the HTML pages and the PDFs
+(charter.pdf.render_pdf refuses anything else) read the same figures and the same charts.
 
 Reporting compliance follows charter.reports.status: an organisation owes a report for a
 cycle when it is active, is not a supporter of a site that exempts supporters, and first
